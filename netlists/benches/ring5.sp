@@ -7,7 +7,7 @@
 .include "../cells/nv_neuron.sp"
 .param vdd=1.8
 .param kick_q=2p kick_t=100n kick_at=1u
-.param t_stop=200u t_step=2n
+.param t_stop=230u t_step=2n
 .temp 27
 Vdd vdd 0 {vdd}
 X0 o4 x0 o0 vdd 0 nv_neuron
@@ -17,5 +17,6 @@ X3 o2 x3 o3 vdd 0 nv_neuron
 X4 o3 x4 o4 vdd 0 nv_neuron
 Ikick 0 x0 pulse(0 {kick_q/kick_t} {kick_at} 1n 1n {kick_t} 1)
 .options method=gear
+.save v(o0) v(o1) v(o2) v(o3) v(o4) v(x0) i(vdd)
 .tran {t_step} {t_stop} 0 {t_step}
 .end
