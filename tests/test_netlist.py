@@ -1,0 +1,98 @@
+"""Rendering and generators (pure text; no simulator)."""
+
+import re
+
+import pytest
+
+from hwsim.devices import DEVICE_DIR
+from hwsim.errors import InputError, ModelLibraryError, NetlistError, UnknownParamError
+from hwsim.netlist import BENCH_DIR, Coupling, declared_params, render, ring_netlist, rings_netlist
+
+
+def test_render_inlines_includes_and_resolves_lib():
+    deck = render("benches/step.sp")
+    assert ".include" not in deck.text.lower()
+    assert ".subckt schmitt_inv" in deck.text and ".subckt nv_neuron " in deck.text
+    lib = re.search(r'^\.lib "([^"]+)" (\w+)$', deck.text, re.M)
+    assert lib and lib.group(1) == str((DEVICE_DIR / "sky130.lib.sp").resolve()) and lib.group(2) == "tt"
+    assert deck.library == "sky130" and deck.corner == "tt"
+
+
+def test_param_override_and_temperature():
+    deck = render("benches/step.sp", params={"nv_r": 2.2e6, "NV_C": "3p", "vdd": 1.6}, temp_c=85,
+                  library="generic", corner="ss")
+    assert deck.params["nv_r"] == "2.2meg" and deck.params["nv_c"] == "3p" and deck.params["vdd"] == "1.6"
+    assert ".temp 85" in deck.text and ".temp 27" not in deck.text
+    assert deck.library == "generic" and deck.corner == "ss"
+    assert "generic.lib.sp\" ss" in deck.text
+
+
+def test_unknown_param_is_named_with_suggestion():
+    with pytest.raises(UnknownParamError) as info:
+        render("benches/step.sp", params={"nv_rr": 1e6})
+    msg = str(info.value)
+    assert "'nv_rr'" in msg and "did you mean nv_r" in msg and "t_stop" in msg
+    assert info.value.exit_code == 2
+
+
+def test_missing_library_file(tmp_path):
+    bad = tmp_path / "bad.sp"
+    bad.write_text('* bad\n.lib "/no/such/models.lib" tt\nR1 a 0 1k\n.op\n.end\n')
+    with pytest.raises(ModelLibraryError, match="/no/such/models.lib") as info:
+        render(bad)
+    assert info.value.exit_code == 3
+
+
+def test_missing_include_file(tmp_path):
+    bad = tmp_path / "bad.sp"
+    bad.write_text('* bad\n.include "cells/nothere.sp"\n.end\n')
+    with pytest.raises(ModelLibraryError, match="nothere.sp"):
+        render(bad)
+
+
+def test_bad_library_and_corner():
+    with pytest.raises(InputError, match="unknown device library 'tsmc'"):
+        render("benches/step.sp", library="tsmc")
+    with pytest.raises(InputError, match="unknown corner 'xx'"):
+        render("benches/step.sp", corner="xx")
+    with pytest.raises(NetlistError, match="loads no hwsim device library"):
+        render("benches/rc_step.sp", corner="ff")
+
+
+def test_subckt_params_are_not_top_level():
+    lines = [".param a=1", ".subckt foo x y", ".param b=2", ".ends foo", ".param c={a*2}"]
+    assert declared_params(lines) == {"a": "1", "c": "{a*2}"}
+
+
+def test_ring_generator_topology():
+    text = ring_netlist(5)
+    inst = re.findall(r"^X(\d+) o(\d+) x(\d+) o(\d+) vdd 0 nv_neuron$", text, re.M)
+    assert [(int(a), int(b)) for a, b, _, _ in inst] == [(0, 4), (1, 0), (2, 1), (3, 2), (4, 3)]
+    assert text.count("Ikick") == 1
+
+
+def test_coupled_rings_generator():
+    text = rings_netlist(4, 3, couplings=[Coupling(0, 5, 1e-12), Coupling(6, 9, 0.5e-12)], kicks=[0, 4, 8],
+                         clamp=False)
+    assert len(re.findall(r"^X\d+ .* nv_neuron_noclamp$", text, re.M)) == 12
+    assert "X4 o7 x4 o4" in text  # ring 1 closes on itself
+    assert "Cc0 o0 x5 1p" in text and "Cc1 o6 x9 500f" in text
+    assert text.count("Ikick") == 3
+    deck = render(BENCH_DIR, text=text, library="generic")
+    assert deck.library == "generic"
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(ring_size=1), "at least 2 neurons"),
+    (dict(ring_size=3, n_rings=0), "n_rings must be >= 1"),
+    (dict(ring_size=3, kicks=[7]), "outside 0..2"),
+    (dict(ring_size=3, n_rings=2, couplings=[Coupling(0, 6, 1e-12)]), "outside 0..5"),
+])
+def test_generator_rejects_bad_specs(kwargs, match):
+    with pytest.raises(NetlistError, match=match):
+        rings_netlist(**kwargs)
+
+
+def test_coupling_needs_positive_capacitance():
+    with pytest.raises(NetlistError, match="must be > 0 F"):
+        Coupling(0, 1, 0.0)
