@@ -29,9 +29,13 @@ def _vector_name(name: str, is_voltage: bool) -> str:
 
 def main(run_dir: str) -> int:
     folder = Path(run_dir)
-    log_lines: list[str] = []
+    log_file = open(folder / "ngspice.log", "w", buffering=1)  # line-buffered: kept if we are killed
+
+    def log(line: str) -> None:
+        log_file.write(line.rstrip("\n") + "\n")
+
     handler = logging.Handler()
-    handler.emit = lambda record: log_lines.append(f"pyspice {record.levelname.lower()}: {record.getMessage()}")
+    handler.emit = lambda record: log(f"pyspice {record.levelname.lower()}: {record.getMessage()}")
     logging.getLogger("PySpice").addHandler(handler)
     logging.getLogger("PySpice").setLevel(logging.WARNING)
     logging.getLogger("PySpice").propagate = False
@@ -42,7 +46,7 @@ def main(run_dir: str) -> int:
     class _Collecting(NgSpiceShared):
         def send_char(self, message, ngspice_id):
             prefix, _, content = message.partition(" ")
-            log_lines.append(content if prefix in ("stdout", "stderr") else message)
+            log(content if prefix in ("stdout", "stderr") else message)
             return 0
 
     meta = {"pyspice_version": PySpice.__version__, "ngspice_version": "", "status": "started"}
@@ -55,22 +59,21 @@ def main(run_dir: str) -> int:
         try:
             ngspice.load_circuit(circuit)
         except Exception as exc:  # PySpice raises on any message; ngspice decides below
-            log_lines.append(f"pyspice: load_circuit raised {type(exc).__name__}: {exc}")
+            log(f"pyspice: load_circuit raised {type(exc).__name__}: {exc}")
         ngspice._ngspice_shared.ngSpice_Command(b"run")
         plot_name = ngspice.last_plot
         vectors = {}
         if plot_name != "const":
             voltage = ngspice.simulation_type.voltage
             for name, vec in ngspice.plot(None, plot_name).items():
-                data = vec._data
-                vectors[_vector_name(name, vec._type == voltage)] = np.real(data) if not np.iscomplexobj(data) else data
+                vectors[_vector_name(name, vec._type == voltage)] = vec._data
         np.savez(folder / "vectors.npz", **vectors)
         meta["status"] = "done"
         meta["plot"] = plot_name
     except Exception as exc:  # reported to the parent through meta.json and the log
         meta["status"] = "crashed"
-        log_lines.append(f"hwsim worker: {type(exc).__name__}: {exc}")
-    (folder / "ngspice.log").write_text("\n".join(log_lines) + "\n")
+        log(f"hwsim worker: {type(exc).__name__}: {exc}")
+    log_file.close()
     (folder / "meta.json").write_text(json.dumps(meta))
     return 0
 

@@ -43,6 +43,16 @@ def _sizes(text: str) -> list[int]:
     return sorted(sizes)
 
 
+def _periods(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 3:
+        raise argparse.ArgumentTypeError("--periods must be >= 3 (two start-up periods are left out)")
+    return value
+
+
 def eng(value: float, unit: str, digits: int = 4) -> str:
     """``eng(1.95e-6, "s")`` -> ``"1.95 us"``."""
     if value is None or not math.isfinite(value):
@@ -150,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--c", type=_number, default=1e-12, help="neuron capacitor in F (default 1p)")
     ch.add_argument("--ring-sizes", type=_sizes, default=[3, 4, 5, 6, 7, 8],
                     help="ring sizes N, e.g. 3-8 or 3,5,8 (default 3-8)")
-    ch.add_argument("--periods", type=int, default=25, help="periods to simulate per ring (default 25)")
+    ch.add_argument("--periods", type=_periods, default=25, help="periods to simulate per ring (default 25)")
     ch.add_argument("--no-clamp", action="store_true", help="leave out the input clamp on x")
     ch.add_argument("--backend", choices=["shared", "batch"], default="shared",
                     help="ngspice through PySpice's shared library (default) or `ngspice -b`")
@@ -171,9 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hwsim`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "periods", 1) < 3:
-        print("hwsim: error: --periods must be >= 3", file=sys.stderr)
-        return 2
     try:
         return args.func(args)
     except HwsimError as exc:

@@ -1,0 +1,7 @@
+"""``python -m hwsim`` runs the CLI."""
+
+import sys
+
+from hwsim.cli import main
+
+sys.exit(main())
