@@ -18,8 +18,17 @@ import numpy as np
 from hwsim import __version__
 from hwsim.devices import CORNERS, LIBRARIES
 from hwsim.errors import InputError, MeasurementError
-from hwsim.measure import (active_intervals, count_pulses, crossings, edge_times, fit_exponential_decay,
-                           mean_supply_power, period, supply_energy, thresholds)
+from hwsim.measure import (
+    active_intervals,
+    count_pulses,
+    crossings,
+    edge_times,
+    fit_exponential_decay,
+    mean_supply_power,
+    period,
+    supply_energy,
+    thresholds,
+)
 from hwsim.netlist import BENCH_DIR, render, ring_netlist
 
 __all__ = ["Conditions", "CellFeatures", "RingFeatures", "PeriodLaw", "Characterization",

@@ -73,7 +73,7 @@ def _inline(text: str, base: Path, seen: tuple[Path, ...] = ()) -> list[str]:
         if path in seen:
             raise NetlistError(f"{path} includes itself (through {' -> '.join(map(str, seen))})")
         out.append(f"* >>> begin {path.name}")
-        out.extend(l for l in _inline(_read(path), path.parent, seen + (path,)) if not _END.match(l))
+        out.extend(ln for ln in _inline(_read(path), path.parent, seen + (path,)) if not _END.match(ln))
         out.append(f"* <<< end {path.name}")
     return out
 
@@ -170,9 +170,9 @@ def render(source: str | Path, *, text: str | None = None, params: Mapping[str, 
                            f"cannot be set; add `.lib \"../devices/sky130.lib.sp\" tt`")
     lines = _apply_params(lines, params or {}, label)
     if temp_c is not None:
-        lines = [l for l in lines if not _TEMP.match(l)]
+        lines = [ln for ln in lines if not _TEMP.match(ln)]
         lines.insert(1, f".temp {float(temp_c):g}")
-    if not any(_END.match(l) for l in lines):
+    if not any(_END.match(ln) for ln in lines):
         lines.append(".end")
     return Deck(name=label, text="\n".join(lines) + "\n", library=lib_name, corner=lib_section,
                 params=declared_params(lines))

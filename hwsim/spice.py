@@ -31,8 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.errors import (ConvergenceError, MalformedNetlistError, ModelLibraryError,
-                          SimulationTimeout, SimulatorError, SimulatorNotFoundError)
+from hwsim.errors import (
+    ConvergenceError,
+    MalformedNetlistError,
+    ModelLibraryError,
+    SimulationTimeout,
+    SimulatorError,
+    SimulatorNotFoundError,
+)
 from hwsim.netlist import Deck
 from hwsim.rawfile import read_raw
 
@@ -92,7 +98,7 @@ def ngspice_version() -> str:
     exe = shutil.which("ngspice")
     if exe is None:
         raise SimulatorNotFoundError(f"the ngspice program is not on PATH; {_APT_HINT}")
-    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30, check=False).stdout
     match = re.search(r"ngspice-(\d+\S*)", out)
     return f"ngspice-{match.group(1)}" if match else out.strip().splitlines()[0]
 
@@ -120,14 +126,12 @@ def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: D
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            text = (cwd / "process.log").read_text(errors="replace")
-            for extra in ("ngspice.log",):
-                if (cwd / extra).exists():
-                    text += (cwd / extra).read_text(errors="replace")
+            text = "".join((cwd / name).read_text(errors="replace")
+                           for name in ("ngspice.log", "process.log") if (cwd / name).exists())
             raise SimulationTimeout(
                 f"ngspice run of {deck.name!r} exceeded its timeout of {timeout_s:g} s and was killed",
                 deck=deck.text, log=text, version=_safe_version(),
-                hint="raise timeout_s, shorten the analysis (t_stop) or loosen the step (t_step)")
+                hint="raise timeout_s, shorten the analysis (t_stop) or loosen the step (t_step)") from None
     return (cwd / "process.log").read_text(errors="replace")
 
 
@@ -158,7 +162,7 @@ _HINTS = {
 
 
 def _first_line(pattern: re.Pattern, log: str) -> str:
-    return next((l.strip() for l in log.splitlines() if pattern.search(l)), "")
+    return next((ln.strip() for ln in log.splitlines() if pattern.search(ln)), "")
 
 
 def classify_log(log: str, deck: Deck, have_data: bool) -> None:

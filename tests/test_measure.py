@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 
 from hwsim.errors import MeasurementError
-from hwsim.measure import (active_intervals, count_pulses, crossings, edge_times, fit_exponential_decay,
-                           mean_supply_power, period, supply_energy, thresholds)
+from hwsim.measure import (
+    active_intervals,
+    count_pulses,
+    crossings,
+    edge_times,
+    fit_exponential_decay,
+    mean_supply_power,
+    period,
+    supply_energy,
+    thresholds,
+)
 
 from tolerances import CROSSING_ABS_S
 

@@ -8,9 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from hwsim.errors import (ConvergenceError, MalformedNetlistError, ModelLibraryError, SimulationTimeout,
-                          SimulatorNotFoundError)
-from hwsim.measure import crossings, fit_exponential_decay, period, supply_energy
+from hwsim.errors import (
+    ConvergenceError,
+    MalformedNetlistError,
+    ModelLibraryError,
+    SimulationTimeout,
+    SimulatorNotFoundError,
+)
+from hwsim.measure import fit_exponential_decay, period, supply_energy
 from hwsim.netlist import BENCH_DIR, Deck, render, ring_netlist
 from hwsim.rawfile import read_raw
 from hwsim.spice import run_deck
