@@ -86,8 +86,10 @@ class Conditions:
         return {"vdd": self.vdd_v, "nv_r": self.r_ohm, "nv_c": self.c_f}
 
     def render(self, source, **kwargs):
-        """Render a bench with these conditions (library, corner, temperature)."""
-        return render(source, library=self.library, corner=self.corner, temp_c=self.temp_c, **kwargs)
+        """Render a bench with these conditions (library, corner, temperature, clamp)."""
+        swap = None if self.clamp else {"nv_neuron": "nv_neuron_noclamp"}
+        return render(source, library=self.library, corner=self.corner, temp_c=self.temp_c, swap=swap,
+                      **kwargs)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class CellFeatures:
     delay_s: float
     fall_s: float
     rise_s: float
+    x_min_v: float
+    v_oh_v: float
+    v_ol_v: float
     static_power_w: float
 
 
@@ -191,23 +196,24 @@ def measure_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6) -> tuple[float
 
 def measure_step(cond: Conditions, vt_plus_v: float | None = None) -> dict[str, float]:
     """Step-response features of one neuron (see :class:`CellFeatures`); ``vt_plus_v`` (V) is
-    needed for the propagation delay (NaN without it)."""
+    needed for the propagation delay (NaN without it). The input rises at 1 RC and falls back
+    6 RC later; the falling edge gives the clamp level (``x_min_v``)."""
     from hwsim.spice import run_deck
 
-    t_edge, t_rise = cond.rc_s, 1e-9
-    t_stop = t_edge + 8 * cond.rc_s
+    t_edge, t_rise, t_hold = cond.rc_s, 1e-9, 6 * cond.rc_s
+    t_stop = t_edge + t_hold + 3 * cond.rc_s
     deck = cond.render("benches/step.sp", params={
-        **cond.params(), "t_edge": t_edge, "t_rise": t_rise, "t_stop": t_stop,
+        **cond.params(), "t_edge": t_edge, "t_rise": t_rise, "t_hold": t_hold, "t_stop": t_stop,
         "t_step": cond.t_step_s / 2})
     res = run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
     t, x, o = res.time, res["x"], res["o"]
-    after = t >= t_edge + t_rise
-    i_peak = np.flatnonzero(after)[np.argmax(x[after])]
+    rising = (t >= t_edge + t_rise) & (t < t_edge + t_hold)
+    i_peak = np.flatnonzero(rising)[np.argmax(x[rising])]
     x_peak = float(x[i_peak])
     # tau from the decay of x once the output edges are over: from 30 % past the peak to 5 % of VDD.
     start = t[i_peak] + 0.3 * cond.rc_s
     below = crossings(t, x, 0.05 * cond.vdd_v, "falling")
-    end = below[below > start][0] if np.any(below > start) else t[-1]
+    end = below[below > start][0] if np.any(below > start) else t_edge + t_hold
     fit = fit_exponential_decay(t, x, start, end, offset=0.0)
     fires = active_intervals(t, o, cond.vdd_v)
     if len(fires) == 0:
@@ -215,10 +221,14 @@ def measure_step(cond: Conditions, vt_plus_v: float | None = None) -> dict[str, 
                                f"{x_peak:.3f} V; check VT+ and the C/(C + C_in) divider")
     up = crossings(t, x, vt_plus_v, "rising") if vt_plus_v is not None else []
     delay = float(fires[0, 0] - up[0]) if len(up) else float("nan")
+    at_rest = (t > fires[0, 1] + 0.1 * cond.rc_s) & (t < t_edge + t_hold)
     return {"tau_s": fit.tau_s, "tau_err_s": fit.tau_err_s, "x_jump_ratio": x_peak / cond.vdd_v,
             "fire_width_s": float(fires[0, 1] - fires[0, 0]), "delay_s": delay,
             "fall_s": float(np.median(edge_times(t, o, cond.vdd_v, "falling"))),
-            "rise_s": float(np.median(edge_times(t, o, cond.vdd_v, "rising")))}
+            "rise_s": float(np.median(edge_times(t, o, cond.vdd_v, "rising"))),
+            "x_min_v": float(np.min(x[t > t_edge + t_hold])),
+            "v_oh_v": float(np.median(o[at_rest])) if at_rest.any() else float("nan"),
+            "v_ol_v": float(np.min(o))}
 
 
 def measure_static(cond: Conditions) -> float:
@@ -231,14 +241,21 @@ def measure_static(cond: Conditions) -> float:
     return float(-cond.vdd_v * res["i(vdd)"][0])
 
 
-def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2) -> RingFeatures:
-    """Run a ring of ``n`` neurons for about ``periods`` periods after one kick and measure it."""
+def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2,
+                 hop_s: float | None = None) -> RingFeatures:
+    """Run a ring of ``n`` neurons for about ``periods`` periods after one kick and measure it.
+
+    ``hop_s``: expected hop time of the pulse (s), which sizes the simulated window; default
+    :data:`HOP_ESTIMATE_RC` RC. A good estimate is a little more than the step response's firing
+    width (:func:`hop_estimate`).
+    """
     from hwsim.spice import run_deck
 
     if n < 2:
         raise InputError(f"ring size must be >= 2, got {n}")
     kick_at = cond.rc_s
-    t_stop = kick_at + (periods + skip + 1) * n * HOP_ESTIMATE_RC * cond.rc_s
+    hop_s = HOP_ESTIMATE_RC * cond.rc_s if hop_s is None else hop_s
+    t_stop = kick_at + (periods + skip + 1) * n * hop_s
     text = ring_netlist(n, clamp=cond.clamp, library=cond.library, corner=cond.corner)
     deck = cond.render(BENCH_DIR, text=text, name=f"ring{n}", params={
         **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10,
@@ -265,6 +282,12 @@ def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2) -> 
         power_w=mean_supply_power(t, vdd, res["i(vdd)"], t0, t1),
         sustained=bool(t[-1] - stats.times_s[-1] < 2 * stats.median_s),
         sim_time_s=res.elapsed_s)
+
+
+def hop_estimate(step: dict) -> float:
+    """Expected ring hop (s) from step-response features: 1.15 times the firing width (a ring's
+    hop is a few % shorter than the step's firing width, as x starts below 0 there)."""
+    return 1.15 * step["fire_width_s"]
 
 
 def fit_period_law(rings: Sequence[RingFeatures]) -> PeriodLaw | None:
@@ -303,7 +326,7 @@ def characterize(cond: Conditions, ring_sizes: Sequence[int] = (3, 4, 5, 6, 7, 8
     rings = []
     for n in sizes:
         note(f"ring N={n}")
-        rings.append(measure_ring(cond, n, periods=periods))
+        rings.append(measure_ring(cond, n, periods=periods, hop_s=hop_estimate(step)))
     provenance = {"hwsim": __version__, "ngspice": ngspice_version(), "backend": cond.backend,
                   "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     return Characterization(conditions=cond, cell=cell, rings=tuple(rings),

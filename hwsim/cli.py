@@ -103,16 +103,8 @@ def _cmd_characterize(args) -> int:
     cond = Conditions(library=args.library, corner=args.corner, vdd_v=args.vdd, temp_c=args.temp,
                       r_ohm=args.r, c_f=args.c, clamp=not args.no_clamp, backend=args.backend,
                       timeout_s=args.timeout)
-    steps = 3 + len(args.ring_sizes)
-    from tqdm import tqdm
-
-    with tqdm(total=steps, desc="characterize", unit="run", file=sys.stderr,
-              disable=args.quiet) as bar:
-        def progress(label: str) -> None:
-            if bar.n or label != "hysteresis":
-                bar.update(1) if label != "hysteresis" else None
-            bar.set_postfix_str(label)
-
+    bar, progress = _progress_bar(3 + len(args.ring_sizes), "characterize", args.quiet)
+    with bar:
         result = characterize(cond, ring_sizes=args.ring_sizes, periods=args.periods, progress=progress)
         bar.update(bar.total - bar.n)
     if args.csv:
@@ -127,6 +119,61 @@ def _cmd_characterize(args) -> int:
     if failed:
         print(f"check failed: rings {failed} stopped oscillating before the end", file=sys.stderr)
         return 1
+    return 0
+
+
+def _progress_bar(total: int, desc: str, quiet: bool):
+    """A tqdm bar on stderr and a ``progress(label)`` callback that advances it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="run", file=sys.stderr, disable=quiet)
+
+    def progress(label: str) -> None:
+        if bar.postfix:
+            bar.update(1)
+        bar.set_postfix_str(label)
+
+    return bar, progress
+
+
+def _cmd_calibrate(args) -> int:
+    from hwsim.calibrate import calibrate, load_recipe, residual_table_text
+
+    recipe = load_recipe(args.recipe)
+    points = 1 if args.only or recipe.preset else len(recipe.conditions)
+    steps = 0 if recipe.preset else points * (5 + len(set(recipe.fit_sizes) | set(recipe.validate_sizes)))
+    bar, progress = _progress_bar(steps, "calibrate", args.quiet)
+    with bar:
+        try:
+            results = calibrate(recipe, write=not args.no_write, allow_out_of_tolerance=args.allow_out_of_tolerance,
+                                only=args.only, progress=progress)
+        finally:
+            bar.update(bar.total - bar.n)
+    if args.json:
+        print(json.dumps([{"card": c.card.to_dict(), "path": str(c.path) if c.path else None} for c in results],
+                         indent=2, sort_keys=True))
+    else:
+        for cal in results:
+            print(residual_table_text(cal) if cal.residuals else f"card {cal.card.name}: preset, nothing to fit")
+            print(f"  written to {cal.path}" if cal.path else "  not written")
+    return 0 if all(c.within_tolerance for c in results) else 1
+
+
+def _cmd_card(args) -> int:
+    from hwsim.modelcard import card_to_json, load_card
+
+    card = load_card(args.card)
+    if args.json:
+        print(card_to_json(card), end="")
+        return 0
+    status = "within tolerance" if card.within_tolerance else "OUT OF TOLERANCE"
+    print(f"card {card.name} ({'normalised' if card.normalised else 'SI units'}, {status})")
+    print(f"  conditions: {', '.join(f'{k}={v}' for k, v in card.conditions.items())}")
+    for name, p in card.parameters.items():
+        value = "none" if p.value is None else f"{p.value:.6g}"
+        err = f" +- {p.stderr:.2g}" if p.stderr else ""
+        print(f"  {name:<12} {value:>14} {p.unit:<2}{err:<12} {p.source}")
+    print(f"  integrator: {card.integrator}")
     return 0
 
 
@@ -169,6 +216,27 @@ def build_parser() -> argparse.ArgumentParser:
     ch.add_argument("--csv", metavar="PATH", help="also write the ring table as CSV")
     ch.add_argument("--quiet", action="store_true", help="no progress bar")
     ch.set_defaults(func=_cmd_characterize)
+
+    cal = sub.add_parser("calibrate", help="fit behavioural model cards to SPICE (recipe in calibration/)",
+                         description="Run a calibration recipe: SPICE benches, measurements, a least-squares "
+                                     "fit and checks; writes model cards to models/ when they are within "
+                                     "tolerance, else prints the residual table and exits 1.",
+                         epilog=EXIT_CODES)
+    cal.add_argument("recipe", help="recipe TOML, e.g. calibration/sky130.toml")
+    cal.add_argument("--only", metavar="NAME", help="calibrate only the card of this name (e.g. sky130_tt)")
+    cal.add_argument("--allow-out-of-tolerance", action="store_true",
+                     help="write cards that miss their tolerance, marked within_tolerance: false")
+    cal.add_argument("--no-write", action="store_true", help="fit and check, but write nothing")
+    cal.add_argument("--json", action="store_true", help="print the cards as JSON")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(func=_cmd_calibrate)
+
+    card = sub.add_parser("card", help="validate and show a model card",
+                          description="Load a model card with validation and print its parameters.",
+                          epilog=EXIT_CODES)
+    card.add_argument("card", help="a card file, or a card name under models/ (e.g. sky130_tt, paper)")
+    card.add_argument("--json", action="store_true", help="print the canonical JSON")
+    card.set_defaults(func=_cmd_card)
 
     pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
                          description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "

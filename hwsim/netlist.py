@@ -139,9 +139,20 @@ def _apply_params(lines: list[str], overrides: Mapping[str, object], source: str
     return out
 
 
+def _swap_subckts(lines: list[str], swap: Mapping[str, str]) -> list[str]:
+    """Point top-level instances (``X...``) of subcircuit ``old`` at ``swap[old]`` instead."""
+    out = []
+    for line in lines:
+        words = line.split()
+        if words and words[0][:1] in "xX" and words[-1] in swap:
+            line = " ".join([*words[:-1], swap[words[-1]]])
+        out.append(line)
+    return out
+
+
 def render(source: str | Path, *, text: str | None = None, params: Mapping[str, object] | None = None,
            library: str | None = None, corner: str | None = None, temp_c: float | None = None,
-           name: str | None = None) -> Deck:
+           name: str | None = None, swap: Mapping[str, str] | None = None) -> Deck:
     """Render a netlist into a self-contained :class:`Deck`.
 
     ``source``: a netlist file (absolute, or relative to ``netlists/``); with ``text`` given it is
@@ -149,6 +160,8 @@ def render(source: str | Path, *, text: str | None = None, params: Mapping[str, 
     numbers in SI units (F, ohm, s, V) or SPICE strings; a name the netlist does not declare raises
     :class:`UnknownParamError`. ``library``/``corner`` swap the device library (sky130, generic)
     and its corner section. ``temp_c``: temperature in degrees Celsius (replaces ``.temp``).
+    ``swap``: subcircuit replacements for top-level instances, e.g.
+    ``{"nv_neuron": "nv_neuron_noclamp"}``.
     """
     if text is None:
         path = Path(source)
@@ -169,6 +182,8 @@ def render(source: str | Path, *, text: str | None = None, params: Mapping[str, 
         raise NetlistError(f"netlist {label} loads no hwsim device library, so library/corner "
                            f"cannot be set; add `.lib \"../devices/sky130.lib.sp\" tt`")
     lines = _apply_params(lines, params or {}, label)
+    if swap:
+        lines = _swap_subckts(lines, swap)
     if temp_c is not None:
         lines = [ln for ln in lines if not _TEMP.match(ln)]
         lines.insert(1, f".temp {float(temp_c):g}")

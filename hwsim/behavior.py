@@ -1,0 +1,213 @@
+"""Behavioural differentiating neurons: networks, input-combination rules and an exact engine.
+
+Model (SI units, parameters from a :class:`~hwsim.modelcard.ModelCard`): every neuron i has an
+input node x_i and an inverting Schmitt trigger with output o_i (vdd_v at rest, v_ol_v firing).
+
+- **capacitive rule** (the physical circuit, from KCL): one capacitor C_ij = w_ij * c_couple_f
+  per input into x_i, one R to ground, the Schmitt input capacitance c_in_f.
+  ``C_tot,i dx_i/dt = sum_j C_ij do_j/dt - x_i/R``: an edge dV of input j moves x_i by
+  (C_ij/C_tot,i) dV; x_i decays with tau_i = R C_tot,i = tau_s * C_tot,i/(c_couple_f + c_in_f).
+- **summing rule** (the authors' code): one capacitor fed by u_i = sum_j w_ij o_j, so an edge
+  moves x_i by w_ij * c_couple_f/(c_couple_f + c_in_f) * dV and tau_i = tau_s.
+- Schmitt: a resting neuron fires when x_i >= vt_plus_v, a firing one returns to rest when
+  x_i < vt_minus_v; its output edge follows the decision after delay_s. The clamp keeps
+  x_i >= -v_clamp_v (applied right after an input edge, as the clamp conducts during the edge).
+
+With one input of weight 1 both rules reduce to the paper's model. Between input edges x only
+decays towards 0, so a resting neuron can only fire at an input edge and a firing one returns to
+rest when the decay reaches vt_minus_v at t = tau ln(x/vt_minus_v): :func:`simulate_events`
+integrates this exactly, event by event (no time step).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwsim.errors import InputError
+from hwsim.modelcard import ModelCard
+
+__all__ = ["Network", "ring_network", "RULES", "input_gains", "EventRecord", "simulate_events",
+           "ring_period_from_events", "behavioural_ring_period", "ring_hop_law"]
+
+RULES = ("capacitive", "summing")
+
+
+@dataclass(frozen=True)
+class Network:
+    """Directed coupling graph: edge k feeds neuron ``src[k]``'s output into ``dst[k]``'s x with
+    weight ``weight[k]`` (a multiple of the card's coupling capacitor, or the summing weight)."""
+
+    n_neurons: int
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name, dtype in (("src", int), ("dst", int), ("weight", float)):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
+        if not (len(self.src) == len(self.dst) == len(self.weight)):
+            raise InputError("network: src, dst and weight must have the same length")
+        if len(self.src) and (self.src.min() < 0 or max(self.src.max(), self.dst.max()) >= self.n_neurons
+                              or self.dst.min() < 0):
+            raise InputError(f"network: edge endpoints must lie in 0..{self.n_neurons - 1}")
+        if np.any(~np.isfinite(self.weight)) or np.any(self.weight <= 0):
+            raise InputError("network: weights must be finite and > 0")
+
+
+def ring_network(n: int) -> Network:
+    """One ring: neuron k is driven by neuron k-1 (mod n), weight 1."""
+    if n < 2:
+        raise InputError(f"a ring needs at least 2 neurons, got {n}")
+    k = np.arange(n)
+    return Network(n, src=(k - 1) % n, dst=k, weight=np.ones(n))
+
+
+def input_gains(card: ModelCard, net: Network, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-neuron time constants tau_i (s) and per-edge gains g_k (dx per dV of the source output)."""
+    if rule not in RULES:
+        raise InputError(f"unknown input-combination rule {rule!r}; choose one of {', '.join(RULES)}")
+    c, c_in, tau = card.value("c_couple_f"), card.value("c_in_f"), card.value("tau_s")
+    if rule == "summing":
+        return np.full(net.n_neurons, tau), net.weight * c / (c + c_in)
+    c_tot = np.bincount(net.dst, weights=net.weight * c, minlength=net.n_neurons) + c_in
+    c_tot = np.where(c_tot > c_in, c_tot, c + c_in)  # a neuron without inputs keeps its own C
+    return tau * c_tot / (c + c_in), net.weight * c / c_tot[net.dst]
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Output edges in time order: ``time_s``, ``neuron`` and ``fired`` (True: o fell, the neuron
+    started firing; False: it returned to rest)."""
+
+    time_s: np.ndarray
+    neuron: np.ndarray
+    fired: np.ndarray
+
+    def onsets(self, neuron: int) -> np.ndarray:
+        """Firing-onset times (s) of ``neuron``."""
+        return self.time_s[(self.neuron == neuron) & self.fired]
+
+
+def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = "capacitive",
+                    kicks: Sequence[tuple[float, int, float]] = ((0.0, 0, None),),
+                    max_events: int = 10_000_000) -> EventRecord:
+    """Exact event-driven simulation from rest until ``t_stop_s`` (s).
+
+    ``kicks``: ``(time_s, neuron, dx_v)`` added to x at that time (``None``: vdd_v, which fires a
+    resting neuron).
+    """
+    taus, gains = input_gains(card, net, rule)
+    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
+    vtp, vtm, delay = card.value("vt_plus_v"), card.value("vt_minus_v"), card.value("delay_s")
+    clamp = card.value("v_clamp_v")
+    floor = -math.inf if clamp is None else -clamp
+    order = np.argsort(net.src, kind="stable")
+    starts = np.searchsorted(net.src[order], np.arange(net.n_neurons + 1))
+    fanout = [[(int(net.dst[k]), float(gains[k])) for k in order[starts[i]:starts[i + 1]]]
+              for i in range(net.n_neurons)]
+    x = [0.0] * net.n_neurons
+    t_last = [0.0] * net.n_neurons
+    firing = [False] * net.n_neurons
+    version = [0] * net.n_neurons
+    heap: list = []
+    seq = 0
+
+    def push(t, kind, i, payload=0.0):
+        nonlocal seq
+        heapq.heappush(heap, (t, seq, kind, i, payload))
+        seq += 1
+
+    def decide(i, t):
+        """Schmitt decision for neuron i at time t (x_i is current)."""
+        if not firing[i]:
+            if x[i] >= vtp:
+                firing[i] = True
+                push(t + delay, "edge", i, vol - vdd)
+                version[i] += 1
+                push(t + taus[i] * math.log(x[i] / vtm), "cross", i, version[i])
+        elif x[i] < vtm:
+            firing[i] = False
+            version[i] += 1
+            push(t + delay, "edge", i, vdd - vol)
+        else:
+            version[i] += 1
+            push(t + taus[i] * math.log(x[i] / vtm), "cross", i, version[i])
+
+    for t_k, i, dv in kicks:
+        push(float(t_k), "kick", int(i), vdd if dv is None else float(dv))
+    times, neurons, fired = [], [], []
+    while heap and len(times) < max_events:
+        t, _, kind, i, payload = heapq.heappop(heap)
+        if t > t_stop_s:
+            break
+        if kind == "cross":
+            if payload == version[i] and firing[i]:
+                firing[i] = False
+                push(t + delay, "edge", i, vdd - vol)
+            continue
+        if kind == "edge":
+            times.append(t)
+            neurons.append(i)
+            fired.append(payload < 0)
+            targets = fanout[i]
+        else:  # kick: one target, the neuron itself, with the kick's dx as a gain on a unit edge
+            targets = [(i, payload)]
+            payload = 1.0
+        for j, g in targets:
+            x[j] = max(x[j] * math.exp(-(t - t_last[j]) / taus[j]) + g * payload, floor)
+            t_last[j] = t
+            decide(j, t)
+    return EventRecord(np.asarray(times), np.asarray(neurons, dtype=int), np.asarray(fired, dtype=bool))
+
+
+def ring_period_from_events(events: EventRecord, neuron: int = 0, skip: int = 2) -> float:
+    """Median time (s) between successive firing onsets of ``neuron``, first ``skip`` periods left out."""
+    onsets = events.onsets(neuron)
+    intervals = np.diff(onsets)[skip:]
+    if len(intervals) == 0:
+        raise InputError("the ring did not oscillate: fewer than skip + 2 firings of the reference neuron")
+    return float(np.median(intervals))
+
+
+def behavioural_ring_period(card: ModelCard, n: int, periods: int = 12, rule: str = "capacitive") -> float:
+    """Period (s) of a ring of ``n`` behavioural neurons with one circulating pulse (exact engine)."""
+    hop_guess = card.value("tau_s") * 4 + card.value("delay_s")
+    events = simulate_events(card, ring_network(n), t_stop_s=(periods + 3) * n * hop_guess, rule=rule)
+    return ring_period_from_events(events)
+
+
+def ring_hop_law(card: ModelCard, n: int, tol: float = 1e-13, max_iter: int = 10_000) -> float | None:
+    """Hop time h (s) of one pulse in a ring of ``n`` neurons, from the steady-state law; the
+    period is ``n * h``. None if the ring cannot sustain a pulse.
+
+    With a = c_couple/(c_couple + c_in), dV = vdd - v_ol, delay d, clamp level c (x >= -c):
+    a neuron's input rises at t = 0 (its predecessor returns to rest); x jumps to x0 and the neuron
+    fires, then returns to rest when x has decayed to VT-, so ``h = d + tau ln(x0 / VT-)``.
+    It stays at rest, x decaying from VT- for (n - 2) h + 2 d, until its predecessor fires and
+    its input falls: ``x_r = VT- exp(-((n-2) h + 2 d)/tau)``, ``x_neg = max(x_r - a dV, -c)``;
+    that decays for h - d until the input rises again: ``x0 = a dV + x_neg exp(-(h - d)/tau)``.
+    The fixed point is found by iteration (a contraction: x0 depends on h only through decayed
+    terms). For the paper's card (a = 1, no clamp, d = 0) it gives h ~ 1.29 tau for n >= 5.
+    """
+    tau, vtm, vtp = card.value("tau_s"), card.value("vt_minus_v"), card.value("vt_plus_v")
+    d = card.value("delay_s")
+    a = card.value("c_couple_f") / (card.value("c_couple_f") + card.value("c_in_f"))
+    dv = card.value("vdd_v") - card.value("v_ol_v")
+    clamp = card.value("v_clamp_v")
+    floor = -math.inf if clamp is None else -clamp
+    h = d + tau * math.log(max(a * dv, vtm * 1.000001) / vtm)
+    for _ in range(max_iter):
+        x_r = vtm * math.exp(-((n - 2) * h + 2 * d) / tau)
+        x0 = a * dv + max(x_r - a * dv, floor) * math.exp(-(h - d) / tau)
+        if x0 < vtp or x0 <= vtm:
+            return None
+        h_new = d + tau * math.log(x0 / vtm)
+        if abs(h_new - h) <= tol * h:
+            return h_new
+        h = h_new
+    return h

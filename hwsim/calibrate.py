@@ -1,0 +1,344 @@
+"""Calibration: SPICE benches -> measured features -> fitted behavioural model cards.
+
+A recipe (TOML, in ``calibration/``) names the conditions (lists make a sweep, one card per
+combination), the ring sizes to fit on and to validate on, the parameters to fit with their
+bounds, and the tolerances. :func:`calibrate` runs the benches through the SPICE layer, measures
+them (:mod:`hwsim.characterize`), builds the card, fits the free parameters with
+``scipy.optimize.least_squares`` against the SPICE ring periods, checks every ring period and both
+thresholds against SPICE, and writes the card only when all checks pass (or, when asked, marks it
+out of tolerance).
+
+What is measured and what is fitted (``nv_neuron`` family, see :mod:`hwsim.modelcard`):
+
+- ``tau_s``: exponential fit of x after an input step; ``c_in_f``: from the jump of x,
+  C (1/ratio - 1); ``vt_plus_v``: slow hysteresis sweep (VT+ is crossed by an edge in a ring, so
+  its slew does not matter); ``v_clamp_v``: lowest x after the input falls; ``delay_s``,
+  ``vdd_v``, ``v_ol_v``: step response.
+- ``vt_minus_v`` is fitted. Its first guess is measured the way the ring sees it: x decays
+  exponentially through VT-, and VT- moves with the slew (0.31 V at 0.09 V/us, 0.26 V at
+  0.25 V/us, 0.17 V at 1 V/us for the default sky130 tt cell), so the guess comes from the firing
+  width of the step response, x_peak exp(-(width - delay)/tau). The check compares the fitted
+  VT- with a SPICE hysteresis sweep whose falling slope equals the ring's, VT-/tau.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib.metadata
+import itertools
+import math
+import platform
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from hwsim import __version__
+from hwsim.behavior import behavioural_ring_period, ring_hop_law
+from hwsim.characterize import Conditions, hop_estimate, measure_hysteresis, measure_ring, measure_static, measure_step
+from hwsim.devices import NETLIST_DIR
+from hwsim.errors import HwsimError, InputError
+from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
+
+__all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "calibrate", "calibrate_point",
+           "residual_table_text", "REPO_DIR"]
+
+REPO_DIR = NETLIST_DIR.parent
+FITTABLE = ("vt_minus_v", "vt_plus_v", "tau_s", "v_clamp_v", "delay_s")
+PRESETS = {"paper": paper_preset}
+_SCHEMA = {
+    "card": {"name": str, "output": str, "preset": str},
+    "conditions": {"library": (str, list), "corner": (str, list), "vdd_v": (float, list),
+                   "temp_c": (float, list), "r_ohm": (float, list), "c_f": (float, list),
+                   "clamp": (bool, list)},
+    "spice": {"backend": str, "timeout_s": float, "periods": int},
+    "fit": {"parameters": list, "ring_sizes": list, "validate_ring_sizes": list, "bounds": dict},
+    "tolerance": {"period_rel": float, "threshold_vdd": float},
+}
+
+
+class CalibrationError(HwsimError):
+    """A fit missed its tolerance; the message holds the residual table. Exit code 1."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A parsed calibration recipe (see ``calibration/*.toml`` for documented examples)."""
+
+    path: Path
+    sha256: str
+    name: str
+    output: str
+    preset: str | None
+    conditions: tuple[Conditions, ...]
+    periods: int
+    fit_parameters: tuple[str, ...]
+    fit_sizes: tuple[int, ...]
+    validate_sizes: tuple[int, ...]
+    bounds: Mapping[str, tuple[float, float]]
+    period_rel: float
+    threshold_vdd: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """One calibrated card, its residual table (list of row dicts) and where it was written."""
+
+    card: ModelCard
+    residuals: tuple[dict, ...]
+    path: Path | None
+
+    @property
+    def within_tolerance(self) -> bool:
+        return all(row["ok"] for row in self.residuals)
+
+
+def _check_types(data: Mapping, source: Path) -> None:
+    for section, value in data.items():
+        if section not in _SCHEMA:
+            raise InputError(f"{source}: unknown section [{section}]; expected {', '.join(_SCHEMA)}")
+        if not isinstance(value, Mapping):
+            raise InputError(f"{source}: [{section}] must be a table")
+        for key, item in value.items():
+            if key not in _SCHEMA[section]:
+                raise InputError(f"{source}: unknown key {section}.{key}; expected one of "
+                                 f"{', '.join(_SCHEMA[section])}")
+            kinds = _SCHEMA[section][key]
+            kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+            ok = any(isinstance(item, k) and not (k is int and isinstance(item, bool)) or
+                     (k is float and isinstance(item, int) and not isinstance(item, bool)) for k in kinds)
+            if not ok:
+                raise InputError(f"{source}: {section}.{key} = {item!r} must be "
+                                 f"{' or '.join(k.__name__ for k in kinds)}")
+
+
+def _sizes(value: object, key: str, source: Path) -> tuple[int, ...]:
+    if not value or not all(isinstance(n, int) and not isinstance(n, bool) and 3 <= n <= 64 for n in value):
+        raise InputError(f"{source}: {key} must be a non-empty list of ring sizes in 3..64, got {value!r}")
+    return tuple(sorted(set(value)))
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Parse and check the recipe at ``path``; errors name the key and what is expected."""
+    source = Path(path)
+    if not source.is_file():
+        raise InputError(f"recipe {source} not found (recipes live in calibration/, e.g. calibration/sky130.toml)")
+    raw = source.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode())
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    _check_types(data, source)
+    card = data.get("card", {})
+    if "output" not in card:
+        raise InputError(f"{source}: card.output is required (e.g. \"models/sky130/{{name}}.json\")")
+    preset = card.get("preset")
+    if preset is not None and preset not in PRESETS:
+        raise InputError(f"{source}: card.preset {preset!r} unknown; choose {', '.join(PRESETS)}")
+    spice, fit, tol = data.get("spice", {}), data.get("fit", {}), data.get("tolerance", {})
+    grid = {k: v if isinstance(v, list) else [v] for k, v in data.get("conditions", {}).items()}
+    conditions = []
+    for combo in itertools.product(*grid.values()):
+        values = dict(zip(grid, combo))
+        try:
+            conditions.append(Conditions(**values, backend=spice.get("backend", "shared"),
+                                         timeout_s=float(spice.get("timeout_s", 600.0))))
+        except (InputError, TypeError) as exc:
+            raise InputError(f"{source}: conditions {values}: {exc}") from None
+    if preset is None and not conditions:
+        raise InputError(f"{source}: [conditions] is required unless card.preset is set")
+    params = tuple(fit.get("parameters", ["vt_minus_v"]))
+    for p in params:
+        if p not in FITTABLE:
+            raise InputError(f"{source}: fit.parameters: {p!r} cannot be fitted; choose from {', '.join(FITTABLE)}")
+    bounds = {}
+    for p, pair in fit.get("bounds", {}).items():
+        if p not in params or not (isinstance(pair, list) and len(pair) == 2 and pair[0] < pair[1]):
+            raise InputError(f"{source}: fit.bounds.{p} must be [low, high] for a fitted parameter")
+        bounds[p] = (float(pair[0]), float(pair[1]))
+    fit_sizes = _sizes(fit.get("ring_sizes", [3, 6, 10]), "fit.ring_sizes", source)
+    validate = _sizes(fit.get("validate_ring_sizes", list(range(3, 11))), "fit.validate_ring_sizes", source)
+    periods = int(spice.get("periods", 12))
+    if periods < 5:
+        raise InputError(f"{source}: spice.periods must be >= 5, got {periods}")
+    return Recipe(path=source, sha256=hashlib.sha256(raw).hexdigest(), name=card.get("name", source.stem),
+                  output=card["output"], preset=preset, conditions=tuple(conditions), periods=periods,
+                  fit_parameters=params, fit_sizes=fit_sizes, validate_sizes=validate, bounds=bounds,
+                  period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)))
+
+
+def _netlist_hashes() -> dict[str, str]:
+    files = sorted((NETLIST_DIR / "cells").glob("*.sp")) + sorted((NETLIST_DIR / "devices").glob("*.sp")) + \
+        sorted((NETLIST_DIR / "benches").glob("*.sp"))
+    return {str(f.relative_to(NETLIST_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()[:16] for f in files}
+
+
+def _provenance(recipe: Recipe, cond: Conditions | None) -> dict:
+    from hwsim.spice import ngspice_version
+
+    info = {"hwsim": __version__, "recipe": str(recipe.path.resolve().relative_to(REPO_DIR))
+            if recipe.path.resolve().is_relative_to(REPO_DIR) else str(recipe.path),
+            "recipe_sha256": recipe.sha256,
+            "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version()}
+    if cond is not None:
+        info.update({"ngspice": ngspice_version(), "pyspice": importlib.metadata.version("PySpice"),
+                     "backend": cond.backend, "netlists_sha256": _netlist_hashes()})
+    return info
+
+
+def _with(card: ModelCard, **values: float) -> ModelCard:
+    params = dict(card.parameters)
+    for k, v in values.items():
+        params[k] = replace(params[k], value=float(v), source="fitted")
+    return replace(card, parameters=params)
+
+
+def _fit(card: ModelCard, recipe: Recipe, spice_periods: Mapping[int, float]):
+    """Least-squares fit of the recipe's parameters to the relative ring-period errors."""
+    from scipy.optimize import least_squares
+
+    names = recipe.fit_parameters
+    x0 = np.array([card.value(p) for p in names], dtype=float)
+    lo = np.array([recipe.bounds.get(p, (PARAM_SPECS[p].lo, PARAM_SPECS[p].hi))[0] for p in names])
+    hi = np.array([recipe.bounds.get(p, (PARAM_SPECS[p].lo, PARAM_SPECS[p].hi))[1] for p in names])
+    x0 = np.clip(x0, lo + 1e-12 * np.abs(lo), hi - 1e-12 * np.abs(hi))
+    scale = np.where(x0 != 0, np.abs(x0), 1.0)
+
+    def residuals(z):
+        trial = _with(card, **dict(zip(names, z * scale)))
+        hops = [ring_hop_law(trial, n) for n in recipe.fit_sizes]
+        return np.array([(n * h if h else 0.0) / spice_periods[n] - 1 for n, h in zip(recipe.fit_sizes, hops)])
+
+    result = least_squares(residuals, x0 / scale, bounds=(lo / scale, hi / scale), x_scale="jac",
+                           diff_step=1e-6)
+    dof = len(recipe.fit_sizes) - len(names)
+    stderr = [None] * len(names)
+    if dof > 0:
+        try:
+            cov = np.linalg.inv(result.jac.T @ result.jac) * (2 * result.cost / dof)
+            stderr = [float(math.sqrt(max(cov[i, i], 0.0)) * scale[i]) for i in range(len(names))]
+        except np.linalg.LinAlgError:
+            pass
+    fitted = _with(card, **dict(zip(names, result.x * scale)))
+    params = dict(fitted.parameters)
+    for name, err in zip(names, stderr):
+        params[name] = replace(params[name], stderr=err)
+    info = {"method": "scipy.optimize.least_squares on relative ring-period errors (period law "
+                      "hwsim.behavior.ring_hop_law); checked with the event-driven engine", "parameters": list(names),
+            "cost": float(result.cost), "nfev": int(result.nfev), "initial": dict(zip(names, map(float, x0))),
+            "status": int(result.status)}
+    return replace(fitted, parameters=params), info
+
+
+def _measured_card(name: str, cond: Conditions, step: dict, vt_plus: float) -> ModelCard:
+    x0 = step["x_jump_ratio"] * cond.vdd_v
+    vt_minus = x0 * math.exp(-(step["fire_width_s"] - step["delay_s"]) / step["tau_s"])
+    values = {"tau_s": (step["tau_s"], step["tau_err_s"], "measured"),
+              "vdd_v": (step["v_oh_v"], None, "measured"), "v_ol_v": (step["v_ol_v"], None, "measured"),
+              "vt_plus_v": (vt_plus, None, "measured"), "vt_minus_v": (vt_minus, None, "measured"),
+              "c_couple_f": (cond.c_f, None, "preset"),
+              "c_in_f": (cond.c_f * (1 / step["x_jump_ratio"] - 1), None, "measured"),
+              "v_clamp_v": (-step["x_min_v"] if cond.clamp else None, None, "measured"),
+              "delay_s": (max(step["delay_s"], 0.0), None, "measured")}
+    params = {k: Parameter(value=v, unit=PARAM_SPECS[k].unit, stderr=e, source=s) for k, (v, e, s) in values.items()}
+    conditions = {"library": cond.library, "corner": cond.corner, "vdd_v": cond.vdd_v, "temp_c": cond.temp_c,
+                  "r_ohm": cond.r_ohm, "c_f": cond.c_f, "clamp": cond.clamp}
+    return ModelCard(name=name, parameters=params, conditions=conditions)
+
+
+def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], None] = lambda s: None,
+                    name: str | None = None) -> Calibration:
+    """Calibrate one card at ``cond`` (no file written; see :func:`calibrate`)."""
+    name = name or recipe.name.format(**vars(cond))
+    progress(f"{name}: hysteresis")
+    vt_plus, _ = measure_hysteresis(cond)
+    progress(f"{name}: step")
+    step = measure_step(cond, vt_plus)
+    progress(f"{name}: static")
+    static = measure_static(cond)
+    rings = {}
+    for n in sorted(set(recipe.fit_sizes) | set(recipe.validate_sizes)):
+        progress(f"{name}: ring N={n}")
+        rings[n] = measure_ring(cond, n, periods=recipe.periods, hop_s=hop_estimate(step))
+    card = _measured_card(name, cond, step, vt_plus)
+    progress(f"{name}: fit")
+    card, fit_info = _fit(card, recipe, {n: r.period_s for n, r in rings.items()})
+    rows = []
+    for n, ring in rings.items():
+        model = behavioural_ring_period(card, n)
+        err = model / ring.period_s - 1
+        rows.append({"quantity": f"period N={n}", "role": "fit" if n in recipe.fit_sizes else "validate",
+                     "spice": ring.period_s, "model": model, "unit": "s", "error": err, "error_kind": "relative",
+                     "tolerance": recipe.period_rel, "ok": bool(abs(err) <= recipe.period_rel)})
+    slew = card.value("vt_minus_v") / card.value("tau_s")
+    progress(f"{name}: hysteresis at the ring's slew ({slew * 1e-6:.3f} V/us)")
+    ring_vtp, ring_vtm = measure_hysteresis(cond, t_ramp_s=cond.vdd_v / slew)
+    for key, spice_value in (("vt_plus_v", ring_vtp), ("vt_minus_v", ring_vtm)):
+        err = (card.value(key) - spice_value) / cond.vdd_v
+        rows.append({"quantity": key, "role": "check", "spice": spice_value, "model": card.value(key), "unit": "V",
+                     "error": err, "error_kind": "of VDD", "tolerance": recipe.threshold_vdd,
+                     "ok": bool(abs(err) <= recipe.threshold_vdd)})
+    within = all(r["ok"] for r in rows)
+    energy = {"e_event_j": float(np.median([r.energy_per_event_j for r in rings.values()])),
+              "p_static_w": static, **{f"e_period_n{n}_j": r.energy_per_period_j for n, r in rings.items()},
+              **{f"p_ring_n{n}_w": r.power_w for n, r in rings.items()}}
+    fit_section = {**fit_info, "fitted_on_ring_sizes": list(recipe.fit_sizes),
+                   "validated_on_ring_sizes": list(recipe.validate_sizes), "residuals": rows,
+                   "spice_hysteresis_slow": {"vt_plus_v": vt_plus, "vt_minus_v": _},
+                   "ring_slew_v_per_s": slew}
+    card = replace(card, fit=fit_section, energy=energy, provenance=_provenance(recipe, cond),
+                   within_tolerance=within)
+    return Calibration(card=card, residuals=tuple(rows), path=None)
+
+
+def residual_table_text(cal: Calibration) -> str:
+    """The residual table as aligned text."""
+    lines = [f"card {cal.card.name}: {'within tolerance' if cal.within_tolerance else 'OUT OF TOLERANCE'}",
+             f"  {'quantity':<14}{'role':<10}{'SPICE':>14}{'model':>14}{'error':>11}{'tol':>8}  ok"]
+    for r in cal.residuals:
+        scale, unit = (1e6, "us") if r["unit"] == "s" else (1.0, "V")
+        err = f"{r['error'] * 100:+.3f} %"
+        lines.append(f"  {r['quantity']:<14}{r['role']:<10}{r['spice'] * scale:>11.5f} {unit}"
+                     f"{r['model'] * scale:>11.5f} {unit}{err:>11}{r['tolerance'] * 100:>6.1f} %  "
+                     f"{'yes' if r['ok'] else 'NO'}")
+    return "\n".join(lines)
+
+
+def calibrate(recipe: Recipe, *, write: bool = True, allow_out_of_tolerance: bool = False,
+              only: str | None = None, progress: Callable[[str], None] = lambda s: None) -> list[Calibration]:
+    """Run ``recipe`` and write its cards (paths relative to the repository root).
+
+    A card whose checks fail is not written and :class:`CalibrationError` (with the residual
+    tables) is raised after all points ran; with ``allow_out_of_tolerance`` it is written with
+    ``within_tolerance: false``. ``only``: calibrate just the card of that name.
+    """
+    results: list[Calibration] = []
+    if recipe.preset is not None:
+        card = replace(PRESETS[recipe.preset](), provenance={**PRESETS[recipe.preset]().provenance,
+                                                            **_provenance(recipe, None)})
+        results.append(Calibration(card=card, residuals=(), path=None))
+    else:
+        names = [recipe.name.format(**vars(c)) for c in recipe.conditions]
+        if only is not None and only not in names:
+            raise InputError(f"--only {only!r}: the recipe makes {', '.join(names)}")
+        for cond, name in zip(recipe.conditions, names):
+            if only is None or name == only:
+                results.append(calibrate_point(recipe, cond, progress, name=name))
+    written = []
+    for cal in results:
+        path = None
+        if write and (cal.within_tolerance or allow_out_of_tolerance):
+            path = save_card(cal.card, REPO_DIR / recipe.output.format(name=cal.card.name))
+        written.append(replace(cal, path=path))
+    failed = [c for c in written if not c.within_tolerance]
+    if failed and not allow_out_of_tolerance:
+        tables = "\n\n".join(residual_table_text(c) for c in failed)
+        raise CalibrationError(f"{len(failed)} card(s) missed their tolerance and were not written "
+                               f"(use --allow-out-of-tolerance to write them marked as such):\n{tables}")
+    return written

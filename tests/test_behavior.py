@@ -1,0 +1,96 @@
+"""The behavioural engine against analytic results: single-neuron firing, the ring period law,
+input-combination rules."""
+
+import math
+
+import numpy as np
+import pytest
+
+from hwsim.behavior import Network, behavioural_ring_period, input_gains, ring_hop_law, ring_network, simulate_events
+from hwsim.errors import InputError
+from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset
+
+#: The event-driven engine is exact (closed-form exponentials); only floating-point rounding remains.
+EXACT_REL = 1e-9
+
+
+def si_card(**overrides) -> ModelCard:
+    values = dict(tau_s=1.05e-6, vdd_v=1.8, v_ol_v=0.0, vt_plus_v=0.9, vt_minus_v=0.25, c_couple_f=1e-12,
+                  c_in_f=40e-15, v_clamp_v=1.0, delay_s=0.3e-9)
+    values.update(overrides)
+    return ModelCard(name="t", parameters={k: Parameter(v, PARAM_SPECS[k].unit) for k, v in values.items()})
+
+
+def test_single_neuron_fires_for_tau_ln_x_over_vtminus():
+    card = si_card()
+    net = Network(1, src=[], dst=[], weight=[])
+    ev = simulate_events(card, net, 1e-4, kicks=[(1e-6, 0, 1.5)])
+    assert list(ev.fired) == [True, False]
+    assert ev.time_s[0] == pytest.approx(1e-6 + 0.3e-9, rel=EXACT_REL)
+    assert ev.time_s[1] - 1e-6 == pytest.approx(1.05e-6 * math.log(1.5 / 0.25) + 0.3e-9, rel=EXACT_REL)
+
+
+def test_subthreshold_kick_does_not_fire():
+    ev = simulate_events(si_card(), Network(1, [], [], []), 1e-4, kicks=[(0.0, 0, 0.89)])
+    assert len(ev.time_s) == 0
+
+
+@pytest.mark.parametrize("card", [paper_preset(), si_card(), si_card(v_clamp_v=None), si_card(delay_s=50e-9)],
+                         ids=["paper", "sky130-like", "no-clamp", "long-delay"])
+@pytest.mark.parametrize("n", [3, 4, 5, 8, 10])
+def test_ring_period_matches_the_law(card, n):
+    period = behavioural_ring_period(card, n)
+    assert period == pytest.approx(n * ring_hop_law(card, n), rel=EXACT_REL)
+
+
+def test_paper_ring_hop_is_about_1_29_tau():
+    hops = [ring_hop_law(paper_preset(), n) for n in range(5, 11)]
+    assert all(1.285 < h < 1.29 for h in hops), hops  # science.md: "a hop of ... 1.29 RC"
+    assert ring_hop_law(paper_preset(), 3) == pytest.approx(1.31696, abs=1e-5)
+
+
+def test_law_reports_a_dead_ring():
+    # a divider so strong that the input edge cannot reach VT+: no sustained pulse
+    assert ring_hop_law(si_card(c_in_f=2e-12), 5) is None
+
+
+def test_rules_single_input_identical():
+    card = si_card()
+    a = simulate_events(card, ring_network(5), 60e-6, rule="capacitive")
+    b = simulate_events(card, ring_network(5), 60e-6, rule="summing")
+    assert np.array_equal(a.time_s, b.time_s) and np.array_equal(a.neuron, b.neuron)
+
+
+def test_rules_two_inputs_gains():
+    c, c_in, tau = 1e-12, 40e-15, 1.05e-6
+    net = Network(3, src=[0, 1], dst=[2, 2], weight=[1.0, 1.0])
+    taus, gains = input_gains(si_card(), net, "capacitive")
+    assert gains == pytest.approx([c / (2 * c + c_in)] * 2, rel=1e-12)
+    assert taus[2] == pytest.approx(tau * (2 * c + c_in) / (c + c_in), rel=1e-12)
+    assert taus[0] == pytest.approx(tau, rel=1e-12)  # no inputs: its own C
+    taus, gains = input_gains(si_card(), net, "summing")
+    assert gains == pytest.approx([c / (c + c_in)] * 2, rel=1e-12) and taus[2] == pytest.approx(tau)
+
+
+def test_capacitive_half_step_needs_both_inputs():
+    """science.md: a shared neuron with two 1 pF inputs fires only when both predecessors' edges
+    overlap (each moves x by about half of VDD, below VT+ = 0.9 V)."""
+    card = si_card()
+    net = Network(3, src=[0, 1], dst=[2, 2], weight=[1.0, 1.0])
+    one = simulate_events(card, net, 20e-6, rule="capacitive", kicks=[(0.0, 0, None)])
+    assert 2 not in set(one.neuron[one.fired])
+    both = simulate_events(card, net, 20e-6, rule="capacitive", kicks=[(0.0, 0, None), (0.0, 1, None)])
+    assert 2 in set(both.neuron[both.fired])
+    summing = simulate_events(card, net, 20e-6, rule="summing", kicks=[(0.0, 0, None)])
+    assert 2 in set(summing.neuron[summing.fired])
+
+
+def test_bad_rule_and_network():
+    with pytest.raises(InputError, match="unknown input-combination rule 'magic'"):
+        input_gains(si_card(), ring_network(3), "magic")
+    with pytest.raises(InputError, match="at least 2 neurons"):
+        ring_network(1)
+    with pytest.raises(InputError, match="endpoints must lie in 0..2"):
+        Network(3, src=[0], dst=[3], weight=[1.0])
+    with pytest.raises(InputError, match="weights must be finite and > 0"):
+        Network(3, src=[0], dst=[1], weight=[0.0])
