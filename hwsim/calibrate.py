@@ -300,13 +300,13 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
 def residual_table_text(cal: Calibration) -> str:
     """The residual table as aligned text."""
     lines = [f"card {cal.card.name}: {'within tolerance' if cal.within_tolerance else 'OUT OF TOLERANCE'}",
-             f"  {'quantity':<14}{'role':<10}{'SPICE':>14}{'model':>14}{'error':>11}{'tol':>8}  ok"]
+             f"  {'quantity':<14}{'role':<10}{'SPICE':>14}{'model':>14}{'error':>14}{'tol':>10} ok"]
     for r in cal.residuals:
         scale, unit = (1e6, "us") if r["unit"] == "s" else (1.0, "V")
-        err = f"{r['error'] * 100:+.3f} %"
+        pct = "%" if r["error_kind"] == "relative" else "%VDD"
         lines.append(f"  {r['quantity']:<14}{r['role']:<10}{r['spice'] * scale:>11.5f} {unit}"
-                     f"{r['model'] * scale:>11.5f} {unit}{err:>11}{r['tolerance'] * 100:>6.1f} %  "
-                     f"{'yes' if r['ok'] else 'NO'}")
+                     f"{r['model'] * scale:>11.5f} {unit}{r['error'] * 100:>+9.3f} {pct:<4}"
+                     f"{r['tolerance'] * 100:>5.1f} {pct:<4} {'yes' if r['ok'] else 'NO'}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,180 @@
+"""Brian2 adapter: the lattice engine of :mod:`hwsim.engine` as a Brian2 network.
+
+Continuous coupling, not spikes: a ``(summed)`` synaptic variable carries each neuron's input
+sum (``s_post = coef * o_pre``; Brian2 updates summed variables in the 'groups' slot just before
+the target group), a ``run_regularly`` operation (same slot, after the sums) updates the input
+node, and two custom events, ``fire`` and ``rest``, are the Schmitt trigger (thresholds slot), with
+their resets setting ``firing``. EventMonitors record only the switching events, so memory grows
+with events, not with neurons x steps. Synapses are created in (dst, src) order, so sums run in the
+same order as the numpy engine and the two give bit-identical events.
+
+Targets: ``numpy``, ``cython`` (compiled, cached under ``.hwsim-cache/cython``) and
+``cpp_standalone`` (built once per topology under ``.hwsim-cache/standalone/<hash>``; later runs
+of the same topology only pass new initial states and constants through ``run_args``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from hwsim.engine import Discretised, Events, State
+from hwsim.errors import InputError, MissingDependencyError
+
+__all__ = ["run_brian", "TARGETS", "CACHE_DIR"]
+
+TARGETS = ("numpy", "cython", "cpp_standalone")
+CACHE_DIR = Path(os.environ.get("HWSIM_CACHE", Path(__file__).resolve().parent.parent / ".hwsim-cache"))
+
+_CAPACITIVE = """
+x = decay * clip(x + (s - memory), -clamp, 1e300)
+memory = s
+"""
+_SUMMING = """
+memory = clip(memory, -1e300, s + clamp_over_a)
+memory = decay * memory + one_minus_decay * s
+x = divider * (s - memory)
+"""
+_MODEL = """
+x : 1
+firing : 1
+memory : 1
+s : 1
+decay : 1 (constant)
+one_minus_decay : 1 (constant)
+o = vdd - dv * firing : 1
+"""
+
+
+def _import_brian():
+    try:
+        import brian2
+    except ImportError as exc:  # pragma: no cover - brian2 is a core dependency
+        raise MissingDependencyError(f"Brian2 is not installed ({exc}); pip install brian2") from None
+    return brian2
+
+
+def _topology_key(d: Discretised) -> str:
+    h = hashlib.sha256()
+    for arr in (d.src, d.dst):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update(f"{d.n}-{d.rule}-{d.clamp is None}".encode())
+    return h.hexdigest()[:16]
+
+
+def _build(b2, d: Discretised, st: State, n_steps: int):
+    namespace = {"vdd": d.vdd, "dv": d.dv, "vt_plus": d.vt_plus, "vt_minus": d.vt_minus,
+                 "clamp": np.inf if d.clamp is None else d.clamp,
+                 "clamp_over_a": np.inf if d.clamp is None else d.clamp / d.divider, "divider": d.divider}
+    clock = b2.Clock(dt=d.dt_s * b2.second)
+    group = b2.NeuronGroup(d.n, _MODEL, clock=clock, namespace=namespace, name="neurons",
+                           events={"fire": "firing == 0 and x >= vt_plus", "rest": "firing == 1 and x < vt_minus"})
+    group.run_on_event("fire", "firing = 1")
+    group.run_on_event("rest", "firing = 0")
+    syn = b2.Synapses(group, group, "coef : 1 (constant)\ns_post = coef * o_pre : 1 (summed)", clock=clock,
+                      namespace=namespace, name="inputs")
+    syn.connect(i=d.src, j=d.dst)
+    syn.coef = d.coef
+    code = _CAPACITIVE if d.rule == "capacitive" else _SUMMING
+    if d.clamp is None:
+        code = code.replace("clip(x + (s - memory), -clamp, 1e300)", "(x + (s - memory))")
+        code = code.replace("memory = clip(memory, -1e300, s + clamp_over_a)\n", "")
+    group.run_regularly(code, when="groups", order=1, name="input_node")
+    group.decay = d.decay
+    group.one_minus_decay = d.one_minus_decay
+    group.x = st.x
+    group.firing = st.firing
+    group.memory = st.memory
+    fire_mon = b2.EventMonitor(group, "fire", variables=[], name="fire_monitor")
+    rest_mon = b2.EventMonitor(group, "rest", variables=[], name="rest_monitor")
+    net = b2.Network(group, syn, fire_mon, rest_mon)
+    return net, group, fire_mon, rest_mon
+
+
+def _events(b2, d: Discretised, fire_mon, rest_mon) -> Events:
+    parts = []
+    for mon, kind in ((fire_mon, 1), (rest_mon, -1)):
+        t = np.asarray(mon.t_[:])
+        steps = np.rint(t / d.dt_s).astype(np.int64)
+        parts.append((steps, np.asarray(mon.i[:]), np.full(len(steps), kind)))
+    return Events.concat(parts)
+
+
+def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
+              progress: Callable[[int], None] | None = None) -> tuple[Events, State]:
+    """Run the lattice with Brian2 for ``n_steps`` steps of ``d.dt_s`` from state ``st``.
+
+    Brian2 evaluates the events of step k at t = k dt on the state after that step's update; the
+    returned steps follow the numpy engine's convention (step k: output changed at (k + 1) dt).
+    """
+    if target not in TARGETS:
+        raise InputError(f"unknown Brian2 target {target!r}; choose one of {', '.join(TARGETS)}")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    b2 = _import_brian()
+    b2.prefs.codegen.runtime.cython.cache_dir = str(CACHE_DIR / "cython")
+    b2.prefs.codegen.runtime.cython.multiprocess_safe = True
+    b2.prefs.logging.std_redirection = False
+    # no -ffast-math and no FMA contraction: results must match the numpy engine bit for bit
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-march=native", "-ffp-contract=off"]
+    if target == "cpp_standalone":
+        return _run_standalone(b2, d, st, n_steps, progress)
+    b2.set_device("runtime")
+    b2.prefs.codegen.target = target
+    b2.start_scope()
+    net, group, fire_mon, rest_mon = _build(b2, d, st, n_steps)
+    chunks = max(1, min(20, n_steps // 1000))
+    done = 0
+    for c in range(chunks):
+        k = n_steps * (c + 1) // chunks - done
+        net.run(k * d.dt_s * b2.second, namespace={})
+        done += k
+        if progress:
+            progress(k)
+    events = _events(b2, d, fire_mon, rest_mon)
+    final = State(x=np.array(group.x[:]), firing=np.array(group.firing[:]), memory=np.array(group.memory[:]))
+    return Events(events.step, events.neuron, events.kind), final
+
+
+@contextlib.contextmanager
+def _stdout_to(path: Path):
+    """Send file descriptor 1 (the compiler's chatter from os.system) to ``path`` for a while."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(path, "a") as log:
+        os.dup2(log.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _run_standalone(b2, d, st, n_steps, progress):
+    folder = CACHE_DIR / "standalone" / _topology_key(d)
+    built = (folder / "main").exists() or (folder / "main.exe").exists()
+    b2.set_device("cpp_standalone", directory=str(folder), build_on_run=False)
+    b2.device.reinit()
+    b2.device.activate(directory=str(folder), build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+    b2.start_scope()
+    net, group, fire_mon, rest_mon = _build(b2, d, st, n_steps)
+    net.run(n_steps * d.dt_s * b2.second, namespace={})
+    run_args = {group.x: st.x, group.firing: st.firing, group.memory: st.memory, group.decay: d.decay,
+                group.one_minus_decay: d.one_minus_decay}
+    with _stdout_to(folder.parent / f"{folder.name}.build.log"):
+        b2.device.build(directory=str(folder), compile=not built, run=False)
+        b2.device.run(directory=str(folder), with_output=False, run_args=run_args)
+    if progress:
+        progress(n_steps)
+    events = _events(b2, d, fire_mon, rest_mon)
+    final = State(x=np.array(group.x[:]), firing=np.array(group.firing[:]), memory=np.array(group.memory[:]))
+    b2.set_device("runtime")
+    return events, final

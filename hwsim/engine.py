@@ -1,0 +1,164 @@
+"""Discrete-time lattice engine in numpy/scipy.sparse: the independent reference for Brian2.
+
+One time step k (dt), in the authors' order (DelMastro et al.): inputs from the outputs o[k],
+then the input node, then the Schmitt decision giving o[k+1]. Per neuron i, with
+``decay_i = exp(-dt/tau_i)`` (tau_i and the edge gains g from :func:`hwsim.behavior.input_gains`):
+
+- capacitive rule (x form): ``s = sum_j g_ij o_j``; ``x <- decay * max(x + (s - s_prev), -v_clamp)``;
+  ``s_prev <- s``.
+- summing rule (the authors' v_c form): ``u = sum_j w_ij o_j``;
+  ``v_c <- min(v_c, u + v_clamp/a)`` (the clamp recharges the capacitor);
+  ``v_c <- decay * v_c + (1 - decay) * u``; ``x = a (u - v_c)`` with a = C/(C + C_in).
+  For the paper's card (a = 1, no clamp) this is exactly their update.
+- Schmitt: a resting neuron (firing = 0) fires when x >= VT+; a firing one rests when x < VT-;
+  ``o = vdd - (vdd - v_ol) * firing``.
+
+The propagation delay of a card is not modelled here (it is below one step for the shipped
+cards). Sums over inputs run in edge order sorted by (dst, src), as in the Brian2 adapter, so both
+engines give bit-identical results. Events are (step, neuron, +1 fire / -1 rest), with step k
+meaning the output changed at t = (k + 1) dt.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwsim.behavior import Network, input_gains
+from hwsim.errors import InputError
+from hwsim.modelcard import ModelCard
+
+__all__ = ["Discretised", "discretise", "initial_state", "State", "run_numpy", "Events"]
+
+
+@dataclass(frozen=True)
+class Discretised:
+    """Per-neuron and per-edge constants of one (card, network, rule, dt): edges sorted by
+    (dst, src); ``coef`` is the gain g (capacitive) or weight w (summing) of each edge."""
+
+    rule: str
+    dt_s: float
+    n: int
+    src: np.ndarray
+    dst: np.ndarray
+    coef: np.ndarray
+    decay: np.ndarray
+    one_minus_decay: np.ndarray
+    divider: float
+    vdd: float
+    dv: float
+    vt_plus: float
+    vt_minus: float
+    clamp: float | None
+
+
+def discretise(card: ModelCard, net: Network, rule: str, dt_s: float) -> Discretised:
+    """Constants for stepping ``net`` with ``card`` at time step ``dt_s`` (card time units)."""
+    if not (math.isfinite(dt_s) and dt_s > 0):
+        raise InputError(f"dt must be a positive number of seconds (card time units), got {dt_s}")
+    taus, gains = input_gains(card, net, rule)
+    if dt_s > 0.1 * taus.min():
+        raise InputError(f"dt = {dt_s:g} is more than 0.1 tau ({taus.min():g}); use dt <= 0.01 tau")
+    order = np.lexsort((net.src, net.dst))
+    coef = gains if rule == "capacitive" else net.weight
+    decay = np.exp(-dt_s / taus)
+    c, c_in = card.value("c_couple_f"), card.value("c_in_f")
+    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
+    return Discretised(rule=rule, dt_s=float(dt_s), n=net.n_neurons, src=net.src[order].astype(np.int64),
+                       dst=net.dst[order].astype(np.int64), coef=np.asarray(coef, float)[order], decay=decay,
+                       one_minus_decay=1.0 - decay, divider=c / (c + c_in), vdd=vdd, dv=vdd - vol,
+                       vt_plus=card.value("vt_plus_v"), vt_minus=card.value("vt_minus_v"),
+                       clamp=card.value("v_clamp_v"))
+
+
+@dataclass
+class State:
+    """Engine state: x (V), firing (0.0/1.0), and the rule's memory (s_prev or v_c)."""
+
+    x: np.ndarray
+    firing: np.ndarray
+    memory: np.ndarray
+
+
+def _input_sum(d: Discretised, firing: np.ndarray) -> np.ndarray:
+    o = d.vdd - d.dv * firing
+    return np.bincount(d.dst, weights=d.coef * o[d.src], minlength=d.n)
+
+
+def initial_state(d: Discretised, x0: np.ndarray, firing0: np.ndarray) -> State:
+    """State from initial x (V) and firing flags; the rule's memory is made consistent with them."""
+    x0 = np.asarray(x0, dtype=float).copy()
+    firing0 = np.asarray(firing0, dtype=float).copy()
+    if x0.shape != (d.n,) or firing0.shape != (d.n,):
+        raise InputError(f"initial state: x0 and firing0 need shape ({d.n},), got {x0.shape} and {firing0.shape}")
+    if not np.all(np.isfinite(x0)) or not np.all(np.isin(firing0, (0.0, 1.0))):
+        raise InputError("initial state: x0 must be finite and firing0 only 0 or 1")
+    s = _input_sum(d, firing0)
+    memory = s if d.rule == "capacitive" else s - x0 / d.divider
+    return State(x=x0, firing=firing0, memory=memory)
+
+
+def step(d: Discretised, st: State) -> tuple[np.ndarray, np.ndarray]:
+    """Advance one step in place; returns (neurons that fired, neurons that returned to rest)."""
+    s = _input_sum(d, st.firing)
+    if d.rule == "capacitive":
+        xj = st.x + (s - st.memory)
+        if d.clamp is not None:
+            xj = np.maximum(xj, -d.clamp)
+        st.x = d.decay * xj
+        st.memory = s
+    else:
+        v_c = st.memory
+        if d.clamp is not None:
+            v_c = np.minimum(v_c, s + d.clamp / d.divider)
+        v_c = d.decay * v_c + d.one_minus_decay * s
+        st.memory = v_c
+        st.x = d.divider * (s - v_c)
+    resting = st.firing == 0.0
+    fire = np.flatnonzero(resting & (st.x >= d.vt_plus))
+    rest = np.flatnonzero(~resting & (st.x < d.vt_minus))
+    st.firing[fire] = 1.0
+    st.firing[rest] = 0.0
+    return fire, rest
+
+
+@dataclass(frozen=True)
+class Events:
+    """Switching events, sorted by (step, neuron): ``step`` (int64), ``neuron`` (int32) and
+    ``kind`` (int8: +1 started firing, -1 returned to rest). Time of event = (step + 1) dt."""
+
+    step: np.ndarray
+    neuron: np.ndarray
+    kind: np.ndarray
+
+    @staticmethod
+    def concat(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Events:
+        if not parts:
+            return Events(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8))
+        step_, neuron, kind = (np.concatenate(p) for p in zip(*parts))
+        order = np.lexsort((neuron, step_))
+        return Events(step_[order].astype(np.int64), neuron[order].astype(np.int32), kind[order].astype(np.int8))
+
+    def equals(self, other: Events) -> bool:
+        return (np.array_equal(self.step, other.step) and np.array_equal(self.neuron, other.neuron)
+                and np.array_equal(self.kind, other.kind))
+
+
+def run_numpy(d: Discretised, st: State, n_steps: int, progress: Callable[[int], None] | None = None,
+              sample_every: int = 0) -> tuple[Events, State, np.ndarray | None]:
+    """Run ``n_steps`` steps. Returns the events, the final state and, if ``sample_every`` > 0,
+    x sampled after every ``sample_every``-th step (shape (n_samples, n))."""
+    parts, samples = [], []
+    for k in range(n_steps):
+        fire, rest = step(d, st)
+        if len(fire) or len(rest):
+            parts.append((np.full(len(fire) + len(rest), k), np.concatenate([fire, rest]),
+                          np.concatenate([np.ones(len(fire)), -np.ones(len(rest))])))
+        if sample_every and (k + 1) % sample_every == 0:
+            samples.append(st.x.copy())
+        if progress and (k + 1) % 1000 == 0:
+            progress(1000)
+    return Events.concat(parts), st, (np.array(samples) if sample_every else None)

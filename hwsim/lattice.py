@@ -1,0 +1,275 @@
+"""Lattices of differentiating rings: geometry and sharing schemes -> neurons and directed edges.
+
+Pure numpy (networkx only for the small-world preset). A :class:`LatticeSpec` is data; the verb
+:func:`build_lattice` returns a :class:`Lattice`: the neuron graph (a
+:class:`~hwsim.behavior.Network`), the ring membership of every neuron in traversal order, ring
+adjacency, and positions for plots.
+
+Geometry: rings sit on the plaquettes of a tiling.
+
+- ``square``: nx x ny square plaquettes, 4 neighbours each (sides E, N, W, S);
+- ``honeycomb``: nx x ny hexagonal plaquettes (centres on a triangular lattice), 6 neighbours;
+- ``triangular``: nx x ny cells of an up and a down triangle (2 nx ny rings), 3 neighbours each;
+- ``smallworld``: the companion paper's Watts-Strogatz graph of nx*ny rings (degree ``sw_k``,
+  rewiring ``sw_p``), coupled only by eps-weighted links.
+
+Sharing scheme: ring positions 0..N-1 run counter-clockwise around the plaquette; side d of a
+ring with z sides owns the block of ``shared`` positions starting at floor(d N / z). Two adjacent
+rings **share** those neurons (the same neuron belongs to both rings). Walking counter-clockwise,
+two adjacent plaquettes pass their common side in opposite directions, so block position t of one
+ring is block position shared-1-t of the other. **Orientation** sets the direction each ring
+circulates: ``uniform`` (all counter-clockwise) or ``alternating`` (checkerboard: neighbours turn
+opposite ways; needs a bipartite plaquette graph). With ``shared >= 2`` a shared block is a path
+both rings traverse, so only orientations that traverse it the same way are consistent
+(alternating); uniform orientation would make the path run both ways and is rejected.
+``coupling_weight`` (eps) adds weighted links between adjacent rings: the neuron at the start of
+each side drives the facing neuron of the neighbour (both ways), in multiples of the card's
+coupling capacitor (capacitive rule) or as summing weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from hwsim.behavior import RULES, Network
+from hwsim.errors import InputError
+
+__all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "SIDES"]
+
+GEOMETRIES = ("square", "honeycomb", "triangular", "smallworld")
+SIDES = {"square": 4, "honeycomb": 6, "triangular": 3}
+_HEX_DIRS = [(1, 0), (0, 1), (-1, 1), (-1, 0), (0, -1), (1, -1)]
+
+
+class LatticeError(InputError):
+    """An impossible lattice specification; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class LatticeSpec:
+    """Declarative lattice: geometry, size (nx, ny plaquette cells), ring size N, neurons shared
+    between adjacent rings, orientation, boundary, eps-weighted links, the input-combination rule,
+    and the small-world parameters (degree ``sw_k``, rewiring probability ``sw_p``, ``seed``)."""
+
+    geometry: str = "square"
+    nx: int = 10
+    ny: int = 10
+    ring_size: int = 6
+    shared: int = 1
+    orientation: str = "uniform"
+    boundary: str = "periodic"
+    coupling_weight: float = 0.0
+    rule: str = "capacitive"
+    sw_k: int = 4
+    sw_p: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        def need(ok: bool, field: str, message: str) -> None:
+            if not ok:
+                raise LatticeError(f"lattice {field}: {message}")
+
+        need(self.geometry in GEOMETRIES, "geometry", f"{self.geometry!r} unknown; choose {', '.join(GEOMETRIES)}")
+        need(self.orientation in ("uniform", "alternating"), "orientation",
+             f"{self.orientation!r} unknown; choose uniform or alternating")
+        need(self.boundary in ("periodic", "open"), "boundary", f"{self.boundary!r} unknown; choose periodic or open")
+        need(self.rule in RULES, "rule", f"{self.rule!r} unknown; choose {', '.join(RULES)}")
+        for name in ("nx", "ny", "ring_size", "shared", "sw_k", "seed"):
+            need(isinstance(getattr(self, name), int) and not isinstance(getattr(self, name), bool),
+                 name, f"must be an integer, got {getattr(self, name)!r}")
+        need(self.nx >= 1 and self.ny >= 1, "size", f"nx and ny must be >= 1, got {self.nx} x {self.ny}")
+        need(self.ring_size >= 3, "ring_size", f"rings need at least 3 neurons, got {self.ring_size}")
+        need(self.shared >= 0, "shared", f"must be >= 0, got {self.shared}")
+        need(math.isfinite(self.coupling_weight) and self.coupling_weight >= 0, "coupling_weight",
+             f"must be finite and >= 0, got {self.coupling_weight}")
+        if self.geometry == "smallworld":
+            need(self.shared == 0, "shared", "small-world rings share no neurons (use coupling_weight); set shared=0")
+            m = self.nx * self.ny
+            need(self.sw_k % 2 == 0 and 2 <= self.sw_k < m, "sw_k",
+                 f"the Watts-Strogatz degree must be even and in 2..{m - 1}, got {self.sw_k}")
+            need(0.0 <= self.sw_p <= 1.0, "sw_p", f"must be in [0, 1], got {self.sw_p}")
+            return
+        z = SIDES[self.geometry]
+        need(self.ring_size >= z * self.shared, "ring_size",
+             f"a {self.geometry} ring has {z} neighbours; sharing {self.shared} neuron(s) with each needs "
+             f"ring_size >= {z * self.shared}, got {self.ring_size}")
+        if self.boundary == "periodic":
+            need(min(self.nx, self.ny) >= 3 if self.geometry != "triangular" else min(self.nx, self.ny) >= 2,
+                 "size", f"a periodic {self.geometry} lattice of {self.nx} x {self.ny} wraps onto itself "
+                         f"(a ring would neighbour itself or a neighbour twice); use >= 3 (>= 2 for triangular) "
+                         f"or boundary='open'")
+        if self.orientation == "alternating":
+            need(self.geometry != "honeycomb", "orientation",
+                 "hexagonal plaquettes form a triangular graph, which has no checkerboard colouring; "
+                 "use orientation='uniform' (and shared <= 1)")
+            if self.geometry == "square" and self.boundary == "periodic":
+                need(self.nx % 2 == 0 and self.ny % 2 == 0, "size",
+                     f"alternating orientation on a periodic square lattice needs even nx and ny, got "
+                     f"{self.nx} x {self.ny}")
+        if self.shared >= 2:
+            need(self.orientation == "alternating", "orientation",
+                 f"with shared={self.shared} adjacent rings traverse the shared neurons as a path; uniform "
+                 f"orientation makes it run both ways (contradictory directions): use orientation='alternating'")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """A built lattice. ``rings[r]`` lists ring r's neurons in traversal order; ``ring_neighbors``
+    is a (n_pairs, 2) array of adjacent ring pairs; positions are in plaquette units."""
+
+    spec: LatticeSpec
+    network: Network
+    rings: np.ndarray
+    ring_neighbors: np.ndarray
+    ring_xy: np.ndarray
+    neuron_xy: np.ndarray
+
+    @property
+    def n_neurons(self) -> int:
+        return self.network.n_neurons
+
+    @property
+    def n_rings(self) -> int:
+        return len(self.rings)
+
+
+def _wrap(i: int, n: int, periodic: bool) -> int | None:
+    if 0 <= i < n:
+        return i
+    return i % n if periodic else None
+
+
+def _plaquettes(spec: LatticeSpec):
+    """(centres (R, 2), colour (R,), adjacency list of (r, side, r2, side2))."""
+    nx, ny, periodic = spec.nx, spec.ny, spec.boundary == "periodic"
+    adj = []
+    if spec.geometry == "square":
+        idx = lambda i, j: j * nx + i  # noqa: E731
+        centres = np.array([(i, j) for j in range(ny) for i in range(nx)], dtype=float)
+        colour = np.array([(i + j) % 2 for j in range(ny) for i in range(nx)])
+        for j in range(ny):
+            for i in range(nx):
+                for d, (di, dj) in enumerate([(1, 0), (0, 1), (-1, 0), (0, -1)]):
+                    a, b = _wrap(i + di, nx, periodic), _wrap(j + dj, ny, periodic)
+                    if a is not None and b is not None:
+                        adj.append((idx(i, j), d, idx(a, b), (d + 2) % 4))
+    elif spec.geometry == "honeycomb":
+        idx = lambda q, r: r * nx + q  # noqa: E731
+        centres = np.array([(q + r / 2, r * math.sqrt(3) / 2) for r in range(ny) for q in range(nx)])
+        colour = np.zeros(nx * ny, dtype=int)
+        for r in range(ny):
+            for q in range(nx):
+                for d, (dq, dr) in enumerate(_HEX_DIRS):
+                    a, b = _wrap(q + dq, nx, periodic), _wrap(r + dr, ny, periodic)
+                    if a is not None and b is not None:
+                        adj.append((idx(q, r), d, idx(a, b), (d + 3) % 6))
+    else:  # triangular: up (u=0) and down (u=1) triangles of cell (i, j)
+        idx = lambda i, j, u: 2 * (j * nx + i) + u  # noqa: E731
+        h = math.sqrt(3) / 2
+        centres = np.array([(i + j / 2 + 0.5 * (1 + u), (j + (1 + u) / 3) * h)
+                            for j in range(ny) for i in range(nx) for u in (0, 1)])
+        colour = np.array([u for j in range(ny) for i in range(nx) for u in (0, 1)])
+        up_nbrs = [(0, 0), (-1, 0), (0, -1)]  # side d of up (i, j) faces side d of down (i+di, j+dj)
+        for j in range(ny):
+            for i in range(nx):
+                for d, (di, dj) in enumerate(up_nbrs):
+                    a, b = _wrap(i + di, nx, periodic), _wrap(j + dj, ny, periodic)
+                    if a is not None and b is not None:
+                        adj.append((idx(i, j, 0), d, idx(a, b, 1), d))
+                        adj.append((idx(a, b, 1), d, idx(i, j, 0), d))
+    return centres, colour, adj
+
+
+def _find(parent: np.ndarray, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def build_lattice(spec: LatticeSpec) -> Lattice:
+    """Build the neuron graph of ``spec`` (see the module docstring for the sharing scheme)."""
+    if spec.geometry == "smallworld":
+        return _build_smallworld(spec)
+    n, s, z = spec.ring_size, spec.shared, SIDES[spec.geometry]
+    centres, colour, adj = _plaquettes(spec)
+    n_rings = len(centres)
+    start = [(d * n) // z for d in range(z)]
+    parent = np.arange(n_rings * n)
+    for r, d, r2, d2 in adj:
+        for t in range(s):
+            a = _find(parent, r * n + (start[d] + t) % n)
+            b = _find(parent, r2 * n + (start[d2] + s - 1 - t) % n)
+            parent[max(a, b)] = min(a, b)
+    roots = np.array([_find(parent, i) for i in range(n_rings * n)])
+    _, neuron_of = np.unique(roots, return_inverse=True)
+    slots = neuron_of.reshape(n_rings, n)
+    if spec.orientation == "alternating":
+        flipped = colour == 1
+        slots = np.where(flipped[:, None], slots[:, ::-1], slots)
+    edges = {}
+    for ring in slots:
+        for a, b in zip(ring, np.roll(ring, -1)):
+            if a == b:
+                raise LatticeError(f"lattice ring_size: ring {list(ring)} passes a neuron twice in a row; "
+                                   f"increase ring_size")
+            edges[(int(a), int(b))] = 1.0
+    for a, b in list(edges):
+        if (b, a) in edges:
+            raise LatticeError(f"lattice orientation: neurons {a} and {b} would drive each other (contradictory "
+                               f"directions); use orientation='alternating' or fewer shared neurons")
+    if spec.coupling_weight > 0:
+        for r, d, r2, d2 in adj:
+            a, b = slots_at(neuron_of, n, r, start[d]), slots_at(neuron_of, n, r2, start[d2] + max(s - 1, 0))
+            if a != b:
+                edges[(a, b)] = edges.get((a, b), 0.0) + spec.coupling_weight
+    return _assemble(spec, neuron_of.max() + 1, edges, slots, adj, centres, neuron_of)
+
+
+def slots_at(neuron_of: np.ndarray, n: int, ring: int, position: int) -> int:
+    """Neuron id at CCW position ``position`` of ``ring``."""
+    return int(neuron_of[ring * n + position % n])
+
+
+def _assemble(spec, n_neurons, edges, slots, adj, centres, neuron_of) -> Lattice:
+    src, dst = (np.array(v, dtype=int) for v in zip(*edges)) if edges else (np.zeros(0, int), np.zeros(0, int))
+    weight = np.array(list(edges.values()), dtype=float)
+    n = spec.ring_size
+    angles = 2 * np.pi * (np.arange(n) + 0.5) / n
+    radius = 0.42 if spec.geometry != "smallworld" else 0.3
+    xy = np.zeros((n_neurons, 2))
+    count = np.zeros(n_neurons)
+    for r in range(len(centres)):
+        ids = neuron_of[r * n:(r + 1) * n]
+        np.add.at(xy, ids, centres[r] + radius * np.c_[np.cos(angles), np.sin(angles)])
+        np.add.at(count, ids, 1)
+    pairs = np.array(sorted({(min(r, r2), max(r, r2)) for r, _, r2, _ in adj}), dtype=int).reshape(-1, 2)
+    return Lattice(spec=spec, network=Network(int(n_neurons), src, dst, weight), rings=np.asarray(slots),
+                   ring_neighbors=pairs, ring_xy=np.asarray(centres, dtype=float), neuron_xy=xy / count[:, None])
+
+
+def _build_smallworld(spec: LatticeSpec) -> Lattice:
+    import networkx as nx
+
+    m, n = spec.nx * spec.ny, spec.ring_size
+    graph = nx.watts_strogatz_graph(m, spec.sw_k, spec.sw_p, seed=spec.seed)
+    rng = np.random.default_rng(spec.seed)
+    neuron_of = np.arange(m * n)
+    slots = neuron_of.reshape(m, n)
+    edges = {(int(a), int(b)): 1.0 for ring in slots for a, b in zip(ring, np.roll(ring, -1))}
+    adj = []
+    for a, b in sorted(graph.edges()):
+        pa, pb = rng.integers(0, n, size=2)
+        if spec.coupling_weight > 0:
+            edges[(a * n + int(pa), b * n + int(pb))] = spec.coupling_weight
+            edges[(b * n + int(pb), a * n + int(pa))] = spec.coupling_weight
+        adj.append((a, 0, b, 0))
+    angle = 2 * np.pi * np.arange(m) / m
+    centres = np.c_[np.cos(angle), np.sin(angle)] * m / (2 * np.pi)
+    return _assemble(spec, m * n, edges, slots, adj, centres, neuron_of)
