@@ -32,8 +32,11 @@ __all__ = ["run_brian", "TARGETS", "CACHE_DIR"]
 TARGETS = ("numpy", "cython", "cpp_standalone")
 CACHE_DIR = Path(os.environ.get("HWSIM_CACHE", Path(__file__).resolve().parent.parent / ".hwsim-cache"))
 
+# Brian2 passes expressions through sympy, which may reorder a sum of three terms (and so its
+# rounding); every statement here adds at most two terms, so both engines round identically.
 _CAPACITIVE = """
-x = decay * clip(x + (s - memory), -clamp, 1e300)
+ds = s - memory
+x = decay * clip(x + ds, -clamp, 1e300)
 memory = s
 """
 _SUMMING = """
@@ -45,6 +48,7 @@ _MODEL = """
 x : 1
 firing : 1
 memory : 1
+ds : 1
 s : 1
 decay : 1 (constant)
 one_minus_decay : 1 (constant)
@@ -83,7 +87,7 @@ def _build(b2, d: Discretised, st: State, n_steps: int):
     syn.coef = d.coef
     code = _CAPACITIVE if d.rule == "capacitive" else _SUMMING
     if d.clamp is None:
-        code = code.replace("clip(x + (s - memory), -clamp, 1e300)", "(x + (s - memory))")
+        code = code.replace("clip(x + ds, -clamp, 1e300)", "(x + ds)")
         code = code.replace("memory = clip(memory, -1e300, s + clamp_over_a)\n", "")
     group.run_regularly(code, when="groups", order=1, name="input_node")
     group.decay = d.decay

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.engine import Discretised, Events, State, discretise, initial_state, run_numpy
+from hwsim.engine import Discretised, Events, discretise, initial_state, run_numpy
 from hwsim.errors import InputError
 from hwsim.lattice import Lattice, LatticeSpec, build_lattice
 from hwsim.modelcard import ModelCard, card_from_dict, card_to_json
