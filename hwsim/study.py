@@ -26,8 +26,17 @@ from hwsim.errors import InputError
 from hwsim.lattice import LatticeSpec, build_lattice
 from hwsim.modelcard import load_card
 from hwsim.simulate import SimConfig, simulate
-from hwsim.sync import (correlation, correlation_length, domains, global_order, growth_exponent, local_order,
-                        neighbor_lags, orbit_classes, ring_phases)
+from hwsim.sync import (
+    correlation,
+    correlation_length,
+    domains,
+    global_order,
+    growth_exponent,
+    local_order,
+    neighbor_lags,
+    orbit_classes,
+    ring_phases,
+)
 
 __all__ = ["StudyConfig", "StudyResult", "run_study", "write_study", "DEFAULT_SCHEMES"]
 
