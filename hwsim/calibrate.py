@@ -38,7 +38,18 @@ import numpy as np
 
 from hwsim import __version__
 from hwsim.behavior import behavioural_ring_period, ring_hop_law
-from hwsim.characterize import Conditions, hop_estimate, measure_hysteresis, measure_ring, measure_static, measure_step
+from hwsim.characterize import (
+    Conditions,
+    hop_estimate,
+    measure_hysteresis,
+    measure_ring,
+    measure_static,
+    measure_step,
+    measure_supply_table,
+    run_step,
+    step_supply,
+    sub_threshold_amplitude,
+)
 from hwsim.devices import NETLIST_DIR
 from hwsim.errors import HwsimError, InputError
 from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
@@ -259,7 +270,11 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
     progress(f"{name}: hysteresis")
     vt_plus, _ = measure_hysteresis(cond)
     progress(f"{name}: step")
-    step = measure_step(cond, vt_plus)
+    step_result = run_step(cond)
+    step = measure_step(cond, vt_plus, result=step_result)
+    sub_result = run_step(cond, sub_threshold_amplitude(cond, step, vt_plus))
+    dynamic = step_supply(cond, step_result, sub_result)
+    dc = measure_supply_table(cond)
     progress(f"{name}: static")
     static = measure_static(cond)
     rings = {}
@@ -285,14 +300,18 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
                      "error": err, "error_kind": "of VDD", "tolerance": recipe.threshold_vdd,
                      "ok": bool(abs(err) <= recipe.threshold_vdd)})
     within = all(r["ok"] for r in rows)
+    supply = {"x_v": dynamic["x_v"], "i_fire_dyn_a": dynamic["i_fire_dyn_a"],
+              "i_rest_dyn_a": dynamic["i_rest_dyn_a"], "i_rest_dc_a": list(dc.i_rest_a),
+              "i_fire_dc_a": list(dc.i_fire_a), "i_leak_a": dynamic["i_leak_a"]}
     energy = {"e_event_j": float(np.median([r.energy_per_event_j for r in rings.values()])),
-              "p_static_w": static, **{f"e_period_n{n}_j": r.energy_per_period_j for n, r in rings.items()},
+              "p_static_w": static, "e_edges_j": dynamic["e_edges_j"],
+              **{f"e_period_n{n}_j": r.energy_per_period_j for n, r in rings.items()},
               **{f"p_ring_n{n}_w": r.power_w for n, r in rings.items()}}
     fit_section = {**fit_info, "fitted_on_ring_sizes": list(recipe.fit_sizes),
                    "validated_on_ring_sizes": list(recipe.validate_sizes), "residuals": rows,
                    "spice_hysteresis_slow": {"vt_plus_v": vt_plus, "vt_minus_v": _},
                    "ring_slew_v_per_s": slew}
-    card = replace(card, fit=fit_section, energy=energy, provenance=_provenance(recipe, cond),
+    card = replace(card, fit=fit_section, energy=energy, supply=supply, provenance=_provenance(recipe, cond),
                    within_tolerance=within)
     return Calibration(card=card, residuals=tuple(rows), path=None)
 

@@ -33,7 +33,8 @@ from hwsim.netlist import BENCH_DIR, render, ring_netlist
 
 __all__ = ["Conditions", "CellFeatures", "RingFeatures", "PeriodLaw", "Characterization",
            "characterize", "measure_hysteresis", "measure_step", "measure_static", "measure_ring",
-           "fit_period_law"]
+           "fit_period_law", "SupplyTable", "measure_supply_table", "hop_estimate", "run_step", "step_supply",
+           "EDGE_WINDOW_S", "sub_threshold_amplitude"]
 
 #: Expected hop time of a pulse in units of RC, used only to size simulation windows (sky130 tt
 #: and generic tt rings hop in about 2 RC; 2.6 leaves room for slow corners).
@@ -194,18 +195,26 @@ def measure_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6) -> tuple[float
     return thresholds(res.time, res["x"], res["o"], cond.vdd_v)
 
 
-def measure_step(cond: Conditions, vt_plus_v: float | None = None) -> dict[str, float]:
-    """Step-response features of one neuron (see :class:`CellFeatures`); ``vt_plus_v`` (V) is
-    needed for the propagation delay (NaN without it). The input rises at 1 RC and falls back
-    6 RC later; the falling edge gives the clamp level (``x_min_v``)."""
+def run_step(cond: Conditions, u_amp_v: float | None = None):
+    """Run the step bench (input up by ``u_amp_v``, default VDD, at 1 RC and back down 6 RC later)
+    and return the SpiceResult."""
     from hwsim.spice import run_deck
 
     t_edge, t_rise, t_hold = cond.rc_s, 1e-9, 6 * cond.rc_s
     t_stop = t_edge + t_hold + 3 * cond.rc_s
     deck = cond.render("benches/step.sp", params={
-        **cond.params(), "t_edge": t_edge, "t_rise": t_rise, "t_hold": t_hold, "t_stop": t_stop,
-        "t_step": cond.t_step_s / 2})
-    res = run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+        **cond.params(), "u_amp": cond.vdd_v if u_amp_v is None else u_amp_v, "t_edge": t_edge, "t_rise": t_rise,
+        "t_hold": t_hold, "t_stop": t_stop, "t_step": cond.t_step_s / 2})
+    return run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+
+
+def measure_step(cond: Conditions, vt_plus_v: float | None = None, result=None) -> dict[str, float]:
+    """Step-response features of one neuron (see :class:`CellFeatures`); ``vt_plus_v`` (V) is
+    needed for the propagation delay (NaN without it). The input rises at 1 RC and falls back
+    6 RC later; the falling edge gives the clamp level (``x_min_v``). ``result``: a finished
+    :func:`run_step` to reuse."""
+    res = result if result is not None else run_step(cond)
+    t_edge, t_rise, t_hold = cond.rc_s, 1e-9, 6 * cond.rc_s
     t, x, o = res.time, res["x"], res["o"]
     rising = (t >= t_edge + t_rise) & (t < t_edge + t_hold)
     i_peak = np.flatnonzero(rising)[np.argmax(x[rising])]
@@ -331,3 +340,90 @@ def characterize(cond: Conditions, ring_sizes: Sequence[int] = (3, 4, 5, 6, 7, 8
                   "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     return Characterization(conditions=cond, cell=cell, rings=tuple(rings),
                             period_law=fit_period_law(rings), provenance=provenance)
+
+
+@dataclass(frozen=True)
+class SupplyTable:
+    """Quasi-static supply current of one neuron vs its input node x, on both Schmitt branches.
+
+    ``x_v``: increasing grid (V); ``i_rest_a``: supply current (A) with the neuron at rest (o high),
+    valid up to VT+; ``i_fire_a``: while firing (o low), valid down to VT-. Outside its valid range a
+    branch is held at its last measured value. ``i_leak_a`` = ``i_rest_a`` at x = 0.
+    """
+
+    x_v: tuple[float, ...]
+    i_rest_a: tuple[float, ...]
+    i_fire_a: tuple[float, ...]
+
+    @property
+    def i_leak_a(self) -> float:
+        return float(np.interp(0.0, self.x_v, self.i_rest_a))
+
+    def to_dict(self) -> dict:
+        return {"x_v": list(self.x_v), "i_rest_a": list(self.i_rest_a), "i_fire_a": list(self.i_fire_a)}
+
+
+def measure_supply_table(cond: Conditions, t_ramp_s: float = 20e-6, points: int = 91) -> SupplyTable:
+    """Supply current vs x from the hysteresis bench (slow triangle on x, both branches).
+
+    The rising half gives the rest branch up to VT+, the falling half the firing branch down to VT-.
+    While firing, the feedback PMOS P3 opens a path vdd -> P1 -> P3 -> vss as soon as x is one
+    threshold below VDD: that crowbar current, integrated along the slow decay of x, is most of a
+    neuron's energy per event.
+    """
+    from hwsim.spice import run_deck
+
+    deck = cond.render("benches/hysteresis.sp", params={"vdd": cond.vdd_v, "t_ramp": t_ramp_s,
+                                                         "t_step": t_ramp_s / 4000})
+    res = run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+    t, x, o, i = res.time, res["x"], res["o"], -res["i(vdd)"]
+    up = crossings(t, o, cond.vdd_v / 2, "falling")[0]
+    down = crossings(t, o, cond.vdd_v / 2, "rising")[0]
+    grid = np.linspace(0.0, cond.vdd_v, points)
+    rest = (t <= up) & (t <= t_ramp_s)
+    fire = (t >= t_ramp_s) & (t <= down)
+    xr, ir = x[rest], i[rest]
+    xf, i_f = x[fire][::-1], i[fire][::-1]
+    i_rest = np.interp(grid, xr, ir)
+    i_fire = np.interp(grid, xf, i_f)
+    return SupplyTable(tuple(map(float, grid)), tuple(map(float, i_rest)), tuple(map(float, i_fire)))
+
+
+#: Time windows (s) around an output edge that count as switching, before and after the edge.
+EDGE_WINDOW_S = (2e-9, 30e-9)
+
+
+def step_supply(cond: Conditions, result, sub_result=None, points: int = 91) -> dict:
+    """Energy figures of one firing event from the step bench (no load on o).
+
+    ``e_edges_j``: supply energy above leakage in short windows around the output fall and rise
+    (buffer and core switching, internal nodes); ``x_v``/``i_fire_dyn_a``: supply current vs x
+    while firing, between the two edge windows, measured along the exponential decay of x, i.e.
+    at the slew a ring sees (the DC sweep overestimates this crowbar current several-fold because
+    the long P1 lags behind a moving x). ``i_rest_dyn_a``: the same on the rest branch, from
+    ``sub_result``, a :func:`run_step` whose step stays below VT+ (x decays without firing).
+    """
+    t, x, o, i = result.time, result["x"], result["o"], -result["i(vdd)"]
+    fires = active_intervals(t, o, cond.vdd_v)
+    tf, tr = fires[0]
+    before, after = EDGE_WINDOW_S
+    leak = float(np.median(i[(t > cond.rc_s * 0.2) & (t < cond.rc_s * 0.9)]))
+    edges = 0.0
+    for t_e in (tf, tr):
+        edges += supply_energy(t, cond.vdd_v, -(i - leak), t_e - before, t_e + after)
+    plateau = (t > tf + after) & (t < tr - before)
+    xp, ip = x[plateau][::-1], i[plateau][::-1]
+    grid = np.linspace(0.0, cond.vdd_v, points)
+    out = {"e_edges_j": edges, "i_leak_a": leak, "x_v": grid.tolist(), "i_fire_dyn_a": np.interp(grid, xp, ip).tolist()}
+    if sub_result is not None:
+        ts, xs, i_s = sub_result.time, sub_result["x"], -sub_result["i(vdd)"]
+        if np.any(sub_result["o"] < cond.vdd_v / 2):
+            raise MeasurementError("the sub-threshold step fired the neuron; lower its amplitude")
+        decay = (ts > cond.rc_s + after) & (ts < 7 * cond.rc_s)
+        out["i_rest_dyn_a"] = np.interp(grid, xs[decay][::-1], i_s[decay][::-1]).tolist()
+    return out
+
+
+def sub_threshold_amplitude(cond: Conditions, step: dict, vt_plus_v: float) -> float:
+    """Input step (V) that moves x to 95 % of VT+ (no firing), from the measured divider."""
+    return 0.95 * vt_plus_v / step["x_jump_ratio"]

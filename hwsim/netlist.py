@@ -20,7 +20,7 @@ from hwsim.devices import CORNERS, DEVICE_DIR, LIBRARIES, NETLIST_DIR, check_cor
 from hwsim.errors import ModelLibraryError, NetlistError, UnknownParamError
 from hwsim.units import format_spice_number, parse_spice_number
 
-__all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist",
+__all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist", "graph_netlist",
            "BENCH_DIR", "CELL_DIR"]
 
 BENCH_DIR = NETLIST_DIR / "benches"
@@ -218,6 +218,47 @@ _HEADER = """\
 Vdd vdd 0 {{vdd}}"""
 
 
+def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coupling] = (),
+                  kicks: Sequence[int] = (0,), clamp: bool = True, library: str = "sky130", corner: str = "tt",
+                  title: str = "neuron graph") -> str:
+    """Netlist text of any graph of neurons (capacitive input combination, as in the circuit).
+
+    Edge k feeds neuron ``src[k]``'s output into neuron ``dst[k]``'s node x through a capacitor of
+    ``weight[k]`` times the cell's C (``nv_c``): each neuron's first weight-1 input drives its own
+    cell capacitor, every other input gets its own capacitor ``Cc<k>`` into x (KCL then gives the
+    capacitive rule of :mod:`hwsim.behavior`). ``extra_caps``: further capacitors in farads
+    (``Ce<j>``). Nodes: ``x<i>`` and ``o<i>``. ``kicks``: neurons
+    that get one current pulse (charge ``kick_q`` over ``kick_t`` at ``kick_at``) into x. Saves
+    every o and x node and the supply current. Render with ``render(BENCH_DIR, text=...)``.
+    """
+    src, dst, weight = (list(map(int, src)), list(map(int, dst)), [float(w) for w in weight])
+    for index in [*kicks, *src, *dst, *(c.src for c in extra_caps), *(c.dst for c in extra_caps)]:
+        if not 0 <= index < n_neurons:
+            raise NetlistError(f"neuron index {index} is outside 0..{n_neurons - 1}")
+    own = {}
+    for k in sorted(range(len(src)), key=lambda k: (dst[k], src[k])):
+        if weight[k] == 1.0 and dst[k] not in own:
+            own[dst[k]] = k
+    missing = sorted(set(range(n_neurons)) - set(own))
+    if missing:
+        raise NetlistError(f"neurons {missing[:5]} have no input of weight 1 to drive their own capacitor")
+    cell = "nv_neuron" if clamp else "nv_neuron_noclamp"
+    lines = [f"* hwsim generated: {title}", _HEADER.format(library=library, corner=corner)]
+    for i in range(n_neurons):
+        lines.append(f"X{i} o{src[own[i]]} x{i} o{i} vdd 0 {cell}")
+    own_edges = set(own.values())
+    for k in range(len(src)):
+        if k not in own_edges:
+            lines.append(f"Cc{k} o{src[k]} x{dst[k]} {{{weight[k]:.12g}*nv_c}}")
+    for j, c in enumerate(extra_caps):
+        lines.append(f"Ce{j} o{c.src} x{c.dst} {format_spice_number(c.c_f)}")
+    for k in kicks:
+        lines.append(f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1)")
+    lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(n_neurons)) + " i(vdd)")
+    lines += [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
+    return "\n".join(lines) + "\n"
+
+
 def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupling] = (),
                   kicks: Sequence[int] = (0,), clamp: bool = True, library: str = "sky130",
                   corner: str = "tt") -> str:
@@ -225,33 +266,18 @@ def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupl
 
     Neuron ``k`` of ring ``r`` has global index ``i = r*ring_size + k``, nodes ``x<i>`` (Schmitt
     input) and ``o<i>`` (output), and is driven by neuron ``k-1`` of the same ring. ``couplings``
-    add capacitors from other neurons' outputs into ``x<dst>``. ``kicks``: neurons that get one
-    current pulse (charge ``kick_q`` C over ``kick_t`` s at ``kick_at`` s) into x. Render the text
-    with ``render(BENCH_DIR, text=...)``. Saves every o and x node and the supply current.
+    add capacitors from other neurons' outputs into ``x<dst>``. See :func:`graph_netlist`.
     """
     if ring_size < 2:
         raise NetlistError(f"a ring needs at least 2 neurons, got ring_size={ring_size}")
     if n_rings < 1:
         raise NetlistError(f"n_rings must be >= 1, got {n_rings}")
     total = ring_size * n_rings
-    for index in [*kicks, *(c.src for c in couplings), *(c.dst for c in couplings)]:
-        if not 0 <= index < total:
-            raise NetlistError(f"neuron index {index} is outside 0..{total - 1}")
-    cell = "nv_neuron" if clamp else "nv_neuron_noclamp"
-    lines = [f"* hwsim generated: {n_rings} ring(s) of {ring_size} neurons, "
-             f"{len(couplings)} coupling capacitor(s), kicks {list(kicks)}",
-             _HEADER.format(library=library, corner=corner)]
-    for r in range(n_rings):
-        for k in range(ring_size):
-            i, prev = r * ring_size + k, r * ring_size + (k - 1) % ring_size
-            lines.append(f"X{i} o{prev} x{i} o{i} vdd 0 {cell}")
-    for j, c in enumerate(couplings):
-        lines.append(f"Cc{j} o{c.src} x{c.dst} {format_spice_number(c.c_f)}")
-    for k in kicks:
-        lines.append(f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1)")
-    lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(total)) + " i(vdd)")
-    lines += [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
-    return "\n".join(lines) + "\n"
+    ring_src = [r * ring_size + (k - 1) % ring_size for r in range(n_rings) for k in range(ring_size)]
+    return graph_netlist(total, ring_src, list(range(total)), [1.0] * total, extra_caps=couplings, kicks=kicks,
+                         clamp=clamp, library=library, corner=corner,
+                         title=f"{n_rings} ring(s) of {ring_size} neurons, {len(couplings)} coupling capacitor(s), "
+                               f"kicks {list(kicks)}")
 
 
 def ring_netlist(n: int, **kwargs) -> str:

@@ -76,7 +76,7 @@ def test_coupled_rings_generator():
                          clamp=False)
     assert len(re.findall(r"^X\d+ .* nv_neuron_noclamp$", text, re.M)) == 12
     assert "X4 o7 x4 o4" in text  # ring 1 closes on itself
-    assert "Cc0 o0 x5 1p" in text and "Cc1 o6 x9 500f" in text
+    assert "Ce0 o0 x5 1p" in text and "Ce1 o6 x9 500f" in text
     assert text.count("Ikick") == 3
     deck = render(BENCH_DIR, text=text, library="generic")
     assert deck.library == "generic"

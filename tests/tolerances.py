@@ -22,3 +22,14 @@ PERIOD_LAW_RESID_REL = 0.005
 #: Interpolated crossings of synthetic piecewise-linear/sine waveforms: linear interpolation is
 #: exact on straight segments and second order on a sine sampled at 1000 points per period.
 CROSSING_ABS_S = 1e-9
+
+#: Behavioural vs SPICE energy per ring period (issue 6 asks for 10 %): no energy parameter is fitted;
+#: the model is KCL coupling charge + crowbar from supply tables measured along x decays + edges + leakage.
+RING_ENERGY_REL = 0.10
+
+#: Behavioural vs SPICE supply energy of the 2 x 2 square lattice sharing neurons (capacitive rule).
+#: KNOWN GAP, issue 6 stays open: the model is ~30-40 % high, because (1) shared neurons have two
+#: coupling capacitors, so tau doubles and half steps leave x just below VT+, where the rest-branch
+#: crowbar table (measured at the single-input slew) overestimates the current, and (2) the behavioural
+#: `kick` start is not the SPICE current-pulse kick. This bound only catches regressions; target 0.10.
+LATTICE_ENERGY_REL_KNOWN_GAP = 0.45

@@ -1,0 +1,76 @@
+"""Behavioural energy estimates against SPICE: rings of N neurons and small coupled lattices.
+
+:func:`ring_energy_check` compares the behavioural energy per ring period with the SPICE
+energies recorded in the card at calibration (``e_period_n<N>_j``); :func:`lattice_energy_check`
+runs ngspice on the transistor-level netlist of a small lattice (same graph, capacitive coupling,
+one kick per ring on the same neurons as the behavioural ``kick`` initial condition) and compares
+the supply energy in a window with :func:`hwsim.power.estimate_power` on the behavioural run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hwsim.behavior import ring_hop_law
+from hwsim.errors import InputError
+from hwsim.lattice import LatticeSpec, build_lattice
+from hwsim.modelcard import ModelCard
+from hwsim.power import estimate_power
+from hwsim.simulate import SimConfig, simulate
+
+__all__ = ["ring_energy_check", "lattice_energy_check"]
+
+
+def ring_energy_check(card: ModelCard, sizes=range(3, 9), periods: int = 20) -> list[dict]:
+    """Rows (N, behavioural and SPICE energy per ring period in J, ratio, breakdown per period)."""
+    rows = []
+    for n in sizes:
+        key = f"e_period_n{n}_j"
+        if key not in card.energy:
+            raise InputError(f"card {card.name} has no SPICE energy for N = {n} ({key}); calibrate that ring size")
+        lattice = build_lattice(LatticeSpec(geometry="square", nx=3, ny=3, ring_size=n, shared=0, rule="capacitive"))
+        period = n * ring_hop_law(card, n)
+        run = simulate(card, lattice, SimConfig(duration=(periods + 6) * period, init="kick", engine="numpy"))
+        onsets = run.times()[(run.events.neuron == lattice.rings[0][0]) & (run.events.kind > 0)]
+        t0, t1 = onsets[3], onsets[3 + periods]
+        report = estimate_power(run, lattice, t0, t1)
+        per_period = report.total_j / lattice.n_rings / periods
+        row = {"n": n, "model_j": per_period, "spice_j": card.energy[key], "ratio": per_period / card.energy[key]}
+        row.update({f"{k}_j": v / lattice.n_rings / periods for k, v in report.breakdown().items()})
+        rows.append(row)
+    return rows
+
+
+def lattice_energy_check(card: ModelCard, spec: LatticeSpec, window_s: tuple[float, float],
+                         backend: str = "shared", timeout_s: float = 900.0) -> dict:
+    """Supply energy (J) of ``spec`` in ``window_s`` (s after the kicks): SPICE vs behavioural."""
+    from hwsim.characterize import Conditions
+    from hwsim.measure import supply_energy
+    from hwsim.netlist import BENCH_DIR, graph_netlist
+    from hwsim.spice import run_deck
+
+    if spec.rule != "capacitive":
+        raise InputError("the transistor-level lattice combines inputs capacitively: use rule='capacitive'")
+    cond_fields = {k: card.conditions[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")}
+    cond = Conditions(**cond_fields, backend=backend, timeout_s=timeout_s)
+    lattice = build_lattice(spec)
+    kicks = sorted(set(int(k) for k in lattice.rings[:, 0]))
+    kick_at = cond.rc_s
+    t0, t1 = window_s
+    text = graph_netlist(lattice.n_neurons, lattice.network.src, lattice.network.dst, lattice.network.weight,
+                         kicks=kicks, clamp=cond.clamp, library=cond.library, corner=cond.corner,
+                         title=f"{spec.geometry} {spec.nx}x{spec.ny} lattice, shared={spec.shared}")
+    deck = cond.render(BENCH_DIR, text=text, name="lattice", params={
+        **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,
+        "t_stop": kick_at + t1, "t_step": cond.t_step_s})
+    res = run_deck(deck, backend=backend, timeout_s=timeout_s)
+    spice_j = supply_energy(res.time, cond.vdd_v, res["i(vdd)"], kick_at + t0, kick_at + t1)
+    spice_firings = sum(int(np.sum((res.time[1:] > kick_at + t0) & (res.time[1:] <= kick_at + t1) &
+                                   (res[f"o{i}"][:-1] >= cond.vdd_v / 2) & (res[f"o{i}"][1:] < cond.vdd_v / 2)))
+                        for i in range(lattice.n_neurons))
+    run = simulate(card, lattice, SimConfig(duration=t1, init="kick", engine="numpy"))
+    report = estimate_power(run, lattice, t0, t1)
+    return {"spice_j": spice_j, "model_j": report.total_j, "ratio": report.total_j / spice_j,
+            "spice_firings": spice_firings, "model_firings": int(report.neurons["firings"].sum()),
+            "breakdown_j": report.breakdown(), "neurons": lattice.n_neurons, "rings": lattice.n_rings,
+            "spice_wall_s": res.elapsed_s}

@@ -1,0 +1,121 @@
+"""Behavioural power estimates: analytic cases, and the shipped cards' rings against SPICE."""
+
+import math
+
+import numpy as np
+import pytest
+
+from hwsim.energycheck import ring_energy_check
+from hwsim.engine import Events
+from hwsim.errors import InputError
+from hwsim.lattice import LatticeSpec, build_lattice
+from hwsim.modelcard import load_card
+from hwsim.power import estimate_power
+from hwsim.simulate import LatticeRun, SimConfig, simulate
+
+from tolerances import RING_ENERGY_REL
+
+TT = load_card("sky130_tt")
+
+
+def _run(card, lattice, events, n_steps, dt, x0=None, firing0=None):
+    n = lattice.n_neurons
+    x0 = np.zeros(n) if x0 is None else x0
+    firing0 = np.zeros(n) if firing0 is None else firing0
+    return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=lattice.spec, config=SimConfig(engine="numpy"),
+                      card=card, x0=x0, firing0=firing0, final_x=x0, final_firing=firing0, wall_s=0.0)
+
+
+def test_silent_lattice_costs_exactly_its_leakage():
+    lattice = build_lattice(LatticeSpec(nx=3, ny=3, shared=1, rule="capacitive"))
+    empty = Events(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8))
+    report = estimate_power(_run(TT, lattice, empty, 1000, 1e-8), lattice)
+    leak = TT.supply["i_leak_a"] * TT.value("vdd_v")
+    assert report.total_j == pytest.approx(lattice.n_neurons * leak * 1e-5, rel=1e-12)
+    assert report.breakdown()["coupling"] == 0 and report.breakdown()["crowbar"] == 0
+
+
+def test_coupling_charge_of_one_firing_is_kcl():
+    """Neuron 0 fires at 1 us and rests at 3 us; its successor's x jumps by -g dV then +g dV. The
+    supply charges C from the rise until the window end: C (dV - (x_end - x_before_rise))."""
+    lattice = build_lattice(LatticeSpec(geometry="square", nx=3, ny=3, ring_size=3, shared=0, rule="capacitive"))
+    dt = 1e-8
+    events = Events(np.array([99, 299]), np.array([0, 0], np.int32), np.array([1, -1], np.int8))
+    report = estimate_power(_run(TT, lattice, events, 2000, dt), lattice, 0.0, 20e-6)
+    tau, g, vdd = TT.value("tau_s"), 1 / (1 + TT.value("c_in_f") / TT.value("c_couple_f")), TT.value("vdd_v")
+    dv = vdd - TT.value("v_ol_v")
+    succ = int(lattice.network.dst[lattice.network.src == 0][0])
+    x_fall = max(-g * dv, -TT.value("v_clamp_v"))
+    x_before_rise = x_fall * math.exp(-2e-6 / tau)
+    x_end = (x_before_rise + g * dv) * math.exp(-(20e-6 - 3e-6) / tau)
+    expected = vdd * TT.value("c_couple_f") * (dv - (x_end - x_before_rise))
+    # before the fall (at rest since t = 0, no rise seen): -C (x_fall_time - x0) = 0 as x stayed 0
+    assert report.neurons.loc[0, "coupling_j"] == pytest.approx(expected, rel=1e-9)
+    assert report.neurons.loc[0, "firings"] == 1
+    assert report.neurons.loc[0, "edges_j"] == pytest.approx(TT.energy["e_edges_j"])
+    assert succ != 0
+
+
+@pytest.mark.parametrize("name", ["sky130_tt", "sky130_ff", "sky130_ss", "generic_tt"])
+def test_ring_energy_within_10_percent_of_spice(name):
+    """Behavioural energy per ring period (no fitted energy parameter) against the SPICE energy
+    per period recorded in the card at calibration, N = 3..8. Tolerance from the issue: 10 %."""
+    rows = ring_energy_check(load_card(name))
+    for r in rows:
+        print(f"{name} N={r['n']}: model {r['model_j'] * 1e12:.2f} pJ, SPICE {r['spice_j'] * 1e12:.2f} pJ, "
+              f"ratio {r['ratio']:.3f}")
+        assert r["ratio"] == pytest.approx(1.0, abs=RING_ENERGY_REL)
+
+
+def test_paper_card_has_no_power_model():
+    lattice = build_lattice(LatticeSpec(nx=3, ny=3))
+    run = simulate(load_card("paper"), lattice, SimConfig(duration=5, engine="numpy"))
+    with pytest.raises(InputError, match="no supply table"):
+        estimate_power(run, lattice)
+
+
+def test_per_ring_shares_shared_neurons():
+    lattice = build_lattice(LatticeSpec(nx=3, ny=3, shared=1, rule="capacitive"))
+    run = simulate(TT, lattice, SimConfig(duration=20e-6, init="kick", engine="numpy"))
+    report = estimate_power(run, lattice)
+    assert report.per_ring(lattice.rings)["total_j"].sum() == pytest.approx(report.total_j, rel=1e-12)
+    assert report.power_w == pytest.approx(report.total_j / (report.t1 - report.t0), rel=1e-12)
+    assert report.t1 == pytest.approx(run.n_steps * run.dt) and report.t1 == pytest.approx(20e-6, rel=1e-3)
+
+
+@pytest.mark.sky130
+def test_coupled_lattice_energy_against_spice():
+    """2 x 2 open square lattice of 6-rings sharing one neuron per side (4 rings, 20 neurons),
+    capacitive rule, one kick per ring; supply energy in the first 40 us (see tolerances.py)."""
+    from hwsim.energycheck import lattice_energy_check
+
+    from tolerances import LATTICE_ENERGY_REL_KNOWN_GAP
+
+    spec = LatticeSpec(geometry="square", nx=2, ny=2, boundary="open", shared=1, rule="capacitive")
+    out = lattice_energy_check(TT, spec, (0.0, 40e-6))
+    print(f"\n2x2 shared lattice, sky130 tt: SPICE {out['spice_j'] * 1e12:.1f} pJ, "
+          f"model {out['model_j'] * 1e12:.1f} pJ, ratio {out['ratio']:.3f}; "
+          f"firings SPICE {out['spice_firings']} (4 kicked) model {out['model_firings']}")
+    assert out["spice_firings"] - 4 == out["model_firings"]  # the same firings after the kicks
+    assert out["ratio"] == pytest.approx(1.0, abs=LATTICE_ENERGY_REL_KNOWN_GAP)
+
+
+def test_power_cli_on_a_saved_run(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    run_path = tmp_path / "run.npz"
+    out = subprocess.run([sys.executable, "-m", "hwsim", "lattice", "--card", "sky130_tt", "--rule", "capacitive",
+                          "--nx", "3", "--ny", "3", "--shared", "0", "--duration", "30e-6", "--engine", "numpy",
+                          "--init", "kick", "--output", str(run_path), "--quiet"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run([sys.executable, "-m", "hwsim", "power", str(run_path), "--json", "--csv",
+                          str(tmp_path / "n.csv")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["total_j"] == pytest.approx(sum(data["breakdown_j"].values()), rel=1e-12)
+    assert data["breakdown_j"]["coupling"] > data["breakdown_j"]["static"] > 0
+    assert (tmp_path / "n.csv").read_text().startswith("neuron,")
+    bad = subprocess.run([sys.executable, "-m", "hwsim", "power"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "give a saved lattice run" in bad.stderr
