@@ -12,6 +12,10 @@ Initial conditions (:class:`SimConfig` ``init``):
 - ``"kick"``: all at rest except neuron 0 of every ring, freshly fired (x = x_max).
 - explicit arrays ``x0``/``firing0`` passed to :func:`simulate`.
 
+In both built-in starts, the successors of every firing neuron start where its output fall has
+just pushed them: x = max(-g dV, -v_clamp) (g: the edge's gain), so the state is one the circuit
+can be in (a kick in SPICE fires the neuron, whose falling output then pulls its successors down).
+
 Results are saved by :func:`save_run` as one NPZ file (documented there) and loaded by
 :func:`load_run`.
 """
@@ -27,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwsim.behavior import input_gains
 from hwsim.engine import Discretised, Events, discretise, initial_state, run_numpy
 from hwsim.errors import InputError
 from hwsim.lattice import Lattice, LatticeSpec, build_lattice
@@ -109,6 +114,14 @@ def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) 
         chosen = lattice.rings[:, 0]
         x0[chosen] = x_max
     firing0[chosen] = 1.0
+    _, gains = input_gains(card, lattice.network, lattice.spec.rule)
+    net = lattice.network
+    fell = (firing0[net.src] > 0) & (firing0[net.dst] == 0)  # edges from a firing to a resting neuron
+    dv = card.value("vdd_v") - card.value("v_ol_v")
+    np.add.at(x0, net.dst[fell], -gains[fell] * dv)
+    clamp = card.value("v_clamp_v")
+    if clamp is not None:
+        x0 = np.maximum(x0, -clamp)
     return x0, firing0
 
 

@@ -30,7 +30,7 @@ EQUIVALENCE = [
 def test_brian_cython_and_numpy_give_identical_events(spec):
     reference = simulate(PAPER, spec, SimConfig(duration=200, seed=7, engine="numpy"))
     brian = simulate(PAPER, spec, SimConfig(duration=200, seed=7, engine="brian", target="cython"))
-    assert len(reference.events.step) > 1000, "the lattice went quiet: a weak comparison"
+    assert len(reference.events.step) > 500, "the lattice went quiet: a weak comparison"
     assert brian.events.equals(reference.events)
     assert np.array_equal(brian.final_x, reference.final_x)
 

@@ -13,7 +13,7 @@ from hwsim.modelcard import load_card
 from hwsim.power import estimate_power
 from hwsim.simulate import LatticeRun, SimConfig, simulate
 
-from tolerances import RING_ENERGY_REL
+from tolerances import LATTICE_ENERGY_REL, RING_ENERGY_REL
 
 TT = load_card("sky130_tt")
 
@@ -84,20 +84,23 @@ def test_per_ring_shares_shared_neurons():
 
 
 @pytest.mark.sky130
-def test_coupled_lattice_energy_against_spice():
+@pytest.mark.parametrize("name", [
+    "sky130_tt", "sky130_ff",
+    pytest.param("sky130_ss", marks=pytest.mark.xfail(strict=True, reason="known gap: model 14.5 % high at ss")),
+])
+def test_coupled_lattice_energy_against_spice(name):
     """2 x 2 open square lattice of 6-rings sharing one neuron per side (4 rings, 20 neurons),
-    capacitive rule, one kick per ring; supply energy in the first 40 us (see tolerances.py)."""
+    capacitive rule, one kick per ring; supply energy from 2 us (2 RC, after the kick transient)
+    to 40 us, when the activity has died out. Same 10 % as the rings (tolerances.py)."""
     from hwsim.energycheck import lattice_energy_check
 
-    from tolerances import LATTICE_ENERGY_REL_KNOWN_GAP
-
     spec = LatticeSpec(geometry="square", nx=2, ny=2, boundary="open", shared=1, rule="capacitive")
-    out = lattice_energy_check(TT, spec, (0.0, 40e-6))
-    print(f"\n2x2 shared lattice, sky130 tt: SPICE {out['spice_j'] * 1e12:.1f} pJ, "
+    out = lattice_energy_check(load_card(name), spec, (2e-6, 40e-6))
+    print(f"\n2x2 shared lattice, {name}: SPICE {out['spice_j'] * 1e12:.1f} pJ, "
           f"model {out['model_j'] * 1e12:.1f} pJ, ratio {out['ratio']:.3f}; "
-          f"firings SPICE {out['spice_firings']} (4 kicked) model {out['model_firings']}")
-    assert out["spice_firings"] - 4 == out["model_firings"]  # the same firings after the kicks
-    assert out["ratio"] == pytest.approx(1.0, abs=LATTICE_ENERGY_REL_KNOWN_GAP)
+          f"firings SPICE {out['spice_firings']} model {out['model_firings']}")
+    assert out["spice_firings"] == out["model_firings"]  # the same firings after the kicks
+    assert out["ratio"] == pytest.approx(1.0, abs=LATTICE_ENERGY_REL)
 
 
 def test_power_cli_on_a_saved_run(tmp_path):
