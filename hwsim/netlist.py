@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hwsim.devices import CORNERS, DEVICE_DIR, LIBRARIES, NETLIST_DIR, check_corner, check_library
 from hwsim.errors import ModelLibraryError, NetlistError, UnknownParamError
-from hwsim.units import format_spice_number, parse_spice_number
+from hwsim.units import format_spice_number
 
 __all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist", "graph_netlist",
            "BENCH_DIR", "CELL_DIR"]
@@ -283,8 +283,3 @@ def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupl
 def ring_netlist(n: int, **kwargs) -> str:
     """Netlist text of one ring of ``n`` neurons kicked at neuron 0 (see :func:`rings_netlist`)."""
     return rings_netlist(n, 1, **kwargs)
-
-
-def parse_value(value: str) -> float:
-    """Numeric value of a rendered ``.param`` (plain SPICE numbers only)."""
-    return parse_spice_number(value)

@@ -33,6 +33,7 @@ import numpy as np
 
 from hwsim.errors import (
     ConvergenceError,
+    InputError,
     MalformedNetlistError,
     ModelLibraryError,
     SimulationTimeout,
@@ -232,10 +233,8 @@ def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_
     (default: a temporary folder, removed afterwards).
     """
     if backend not in BACKENDS:
-        from hwsim.errors import InputError
         raise InputError(f"unknown SPICE backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if not timeout_s > 0:
-        from hwsim.errors import InputError
         raise InputError(f"timeout_s must be > 0 s, got {timeout_s}")
     tmp = None
     if keep_dir is None:

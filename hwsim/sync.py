@@ -161,8 +161,6 @@ def _displacement_distance(g: LatticeGeometry, shape: tuple[int, int], b1: int, 
     sy, sx = shape
     di = np.fft.fftfreq(sx, 1 / sx)[None, :]
     dj = np.fft.fftfreq(sy, 1 / sy)[:, None]
-    if not g.periodic:  # zero padding: displacements are plain integers in (-n, n)
-        di = np.where(di < 0, di, di)
     dx = di * g.a1[0] + dj * g.a2[0] + g.basis[b2][0] - g.basis[b1][0]
     dy = di * g.a1[1] + dj * g.a2[1] + g.basis[b2][1] - g.basis[b1][1]
     d = np.hypot(dx, dy)
