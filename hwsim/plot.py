@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_study_curves", "plot_domain_maps"]
+__all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck"]
 
 
 def _plt():
@@ -71,4 +71,46 @@ def plot_domain_maps(snapshots: dict, lattices: dict, folder: Path) -> list[Path
         fig.savefig(path, dpi=100)
         plt.close(fig)
         paths.append(path)
+    return paths
+
+
+def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
+    """Overlay of transistor and behavioural outputs of the rings' first neurons, and a raster of
+    firing onsets (transistor vs behavioural) for every neuron."""
+    plt = _plt()
+    run = traces["run"]
+    vdd, vol = run.card.value("vdd_v"), run.card.value("v_ol_v")
+    t = traces["time"]
+    shown = list(traces["spice_o"])[:4]
+    fig, axes = plt.subplots(len(shown), 1, figsize=(8, 1.6 * len(shown) + 0.6), sharex=True, squeeze=False)
+    for ax, neuron in zip(axes[:, 0], shown):
+        ax.plot(t * 1e6, traces["spice_o"][neuron], lw=1.0, label="transistor (ngspice)")
+        ev_t = run.times()[run.events.neuron == neuron]
+        ev_k = run.events.kind[run.events.neuron == neuron]
+        level = vdd - (vdd - vol) * run.firing0[neuron]
+        xs, ys = [0.0], [level]
+        for tt, kk in zip(ev_t, ev_k):
+            xs += [tt, tt]
+            ys += [ys[-1], vol if kk > 0 else vdd]
+        xs.append(t[-1])
+        ys.append(ys[-1])
+        ax.plot(np.array(xs) * 1e6, ys, "--", lw=1.0, label="behavioural")
+        ax.set_ylabel(f"o{neuron} (V)", fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("time after the kick (us)")
+    fig.tight_layout()
+    paths = [folder / "overlay.png"]
+    fig.savefig(paths[0], dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, (ts, tm) in enumerate(zip(traces["spice_onsets"], traces["model_onsets"])):
+        ax.plot(ts * 1e6, np.full(len(ts), i), "|", ms=9, color="C0", label="transistor" if i == 0 else None)
+        ax.plot(tm * 1e6, np.full(len(tm), i) + 0.3, "|", ms=9, color="C1", label="behavioural" if i == 0 else None)
+    ax.set_xlabel("time after the kick (us)")
+    ax.set_ylabel("neuron")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(folder / "firings.png")
+    fig.savefig(paths[1], dpi=110)
+    plt.close(fig)
     return paths

@@ -1,0 +1,190 @@
+"""Behavioural-to-transistor cross-check of small lattices.
+
+:func:`crosscheck` builds the transistor-level netlist of a lattice (same graph, one coupling
+capacitor per input: the circuit combines inputs capacitively), kicks the first neuron of every ring
+in ngspice and starts the behavioural model from the matching state (``kick``), runs both and
+compares per-neuron firing times, ring periods, orbit classes, neighbour phase relations at the
+end, and supply energy. Every tolerance lives in :data:`TOLERANCES` with its reason. The
+behavioural model is run with both input-combination rules; the rule whose firing times match
+the transistors better is reported as the one the circuit follows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from hwsim.errors import InputError
+from hwsim.lattice import LatticeSpec, build_lattice
+from hwsim.measure import crossings, supply_energy
+from hwsim.modelcard import ModelCard
+from hwsim.power import estimate_power
+from hwsim.simulate import SimConfig, simulate
+from hwsim.sync import wrap
+
+__all__ = ["TOLERANCES", "CrossCheck", "crosscheck", "write_crosscheck"]
+
+#: metric -> (tolerance, reason). Periods and energy: the issue's 2 % and 10 %. The firing-time
+#: tolerances are ours (set after the first runs, not issue requirements): the behavioural start
+#: is not the SPICE current-pulse kick, so the first hop differs by up to ~0.4 us and later firings
+#: keep that offset. Phases: pi/4, the domain tolerance of hwsim.sync.
+TOLERANCES = {
+    "ring_period_rel": (0.02, "issue 7: ring periods within 2 %"),
+    "firing_offset_over_period": (0.10, "median distance from a SPICE firing to the nearest behavioural firing "
+                                        "of the same neuron, in ring periods: the kick offset (~0.4 us, 3 %) "
+                                        "plus the period difference accumulated over ~5 periods"),
+    "unmatched_firings_frac": (0.25, "SPICE firings without a behavioural firing of the same neuron within "
+                                     "10 % of a period; small lattices have ~10-100 firings, so one miss "
+                                     "can be 10 %"),
+    "orbit_class_diff": (0, "same number of circulating pulses per ring"),
+    "final_lag_rad": (math.pi / 4, "neighbour phase differences at the end agree within pi/4"),
+    "energy_rel": (0.10, "issue 6/7: supply energy within 10 % (from 2 RC after the kicks)"),
+}
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """Result: one row per metric (value, tolerance, pass, reason), the preferred rule, timings and
+    the traces needed for plots."""
+
+    rows: list[dict]
+    rule: str
+    rule_scores: dict
+    spice_wall_s: float
+    behavioural_wall_s: float
+    traces: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(r["ok"] for r in self.rows)
+
+
+def _spice_onsets(res, n: int, vdd: float, t_shift: float) -> list[np.ndarray]:
+    return [crossings(res.time, res[f"o{i}"], vdd / 2, "falling") - t_shift for i in range(n)]
+
+
+def _model_onsets(run, n: int) -> list[np.ndarray]:
+    t = run.times()
+    return [t[(run.events.neuron == i) & (run.events.kind > 0)] for i in range(n)]
+
+
+def _match(spice: list[np.ndarray], model: list[np.ndarray], t_max: float, period: float) -> tuple[float, float]:
+    """(median distance from each SPICE firing before t_max - period to the nearest behavioural firing
+    of the same neuron, fraction of those farther than period/10); (0, 0) without firings."""
+    dists = []
+    for ts, tm in zip(spice, model):
+        ts = ts[ts < t_max - period]
+        if len(ts) == 0:
+            continue
+        if len(tm) == 0:
+            dists += [np.inf] * len(ts)
+            continue
+        idx = np.clip(np.searchsorted(tm, ts), 1, len(tm) - 1) if len(tm) > 1 else np.zeros(len(ts), int)
+        near = np.minimum(np.abs(tm[idx] - ts), np.abs(tm[np.maximum(idx - 1, 0)] - ts))
+        dists += near.tolist()
+    if not dists:
+        return 0.0, 0.0
+    d = np.array(dists)
+    return float(np.median(d)), float(np.mean(d > period / 10))
+
+
+def _ring_stats(onsets: list[np.ndarray], rings: np.ndarray, t_from: float):
+    """Median period per ring (reference neuron) and pulses per ring (firings of all members over
+    those of the reference neuron) after ``t_from``; NaN/0 for silent rings."""
+    periods, pulses, phases = [], [], []
+    for ring in rings:
+        ref = onsets[ring[0]]
+        ref = ref[ref >= t_from]
+        periods.append(float(np.median(np.diff(ref))) if len(ref) >= 3 else float("nan"))
+        total = sum(int(np.sum(onsets[i] >= t_from)) for i in ring)
+        pulses.append(round(total / len(ring) / max(len(ref), 1)) if len(ref) else 0)
+        phases.append(ref[-1] if len(ref) else float("nan"))
+    return np.array(periods), np.array(pulses), np.array(phases)
+
+
+def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: str = "shared",
+               timeout_s: float = 1800.0) -> CrossCheck:
+    """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``."""
+    from hwsim.characterize import Conditions
+    from hwsim.netlist import BENCH_DIR, graph_netlist
+    from hwsim.spice import run_deck
+
+    if card.normalised:
+        raise InputError(f"card {card.name!r} is normalised; the cross-check needs an SI card (e.g. sky130_tt)")
+    fields = {k: card.conditions[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")}
+    cond = Conditions(**fields, backend=backend, timeout_s=timeout_s)
+    spec = replace(spec, rule="capacitive")
+    lattice = build_lattice(spec)
+    n = lattice.n_neurons
+    kicks = sorted(set(int(k) for k in lattice.rings[:, 0]))
+    kick_at = cond.rc_s
+    text = graph_netlist(n, lattice.network.src, lattice.network.dst, lattice.network.weight, kicks=kicks,
+                         clamp=cond.clamp, library=cond.library, corner=cond.corner,
+                         title=f"crosscheck {spec.geometry} {spec.nx}x{spec.ny} shared={spec.shared}")
+    deck = cond.render(BENCH_DIR, text=text, name="crosscheck", params={
+        **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,
+        "t_stop": kick_at + duration_s, "t_step": cond.t_step_s})
+    res = run_deck(deck, backend=backend, timeout_s=timeout_s)
+    spice_on = _spice_onsets(res, n, cond.vdd_v, kick_at)
+    t_settle = 2 * cond.rc_s
+    sp_per, sp_pulses, sp_last = _ring_stats(spice_on, lattice.rings, t_settle)
+    period_ref = float(np.nanmedian(sp_per)) if np.isfinite(sp_per).any() else spec.ring_size * 2 * cond.rc_s
+    runs, scores = {}, {}
+    start = time.perf_counter()
+    for rule in ("capacitive", "summing"):
+        lat_rule = build_lattice(replace(spec, rule=rule))
+        runs[rule] = simulate(card, lat_rule, SimConfig(duration=duration_s, init="kick", engine="numpy"))
+        offset, unmatched = _match(spice_on, _model_onsets(runs[rule], n), duration_s, period_ref)
+        scores[rule] = {"median_firing_offset_s": offset, "unmatched_firings_frac": unmatched}
+    behavioural_wall = (time.perf_counter() - start) / 2
+    best = min(scores, key=lambda r: (scores[r]["unmatched_firings_frac"], scores[r]["median_firing_offset_s"]))
+    model_on = _model_onsets(runs["capacitive"], n)
+    md_per, md_pulses, md_last = _ring_stats(model_on, lattice.rings, t_settle)
+    offset, unmatched = scores["capacitive"]["median_firing_offset_s"], scores["capacitive"]["unmatched_firings_frac"]
+    both = np.isfinite(sp_per) & np.isfinite(md_per)
+    period_err = float(np.max(np.abs(md_per[both] / sp_per[both] - 1))) if both.any() else 0.0
+    pairs = lattice.ring_neighbors
+    lag_err = 0.0
+    ok_pairs = both[pairs[:, 0]] & both[pairs[:, 1]]
+    if ok_pairs.any():
+        sp_lag = wrap(2 * np.pi * (sp_last[pairs[:, 1]] - sp_last[pairs[:, 0]]) / sp_per[pairs[:, 0]])
+        md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])
+        lag_err = float(np.max(np.abs(wrap(md_lag - sp_lag))[ok_pairs]))
+    e_spice = supply_energy(res.time, cond.vdd_v, res["i(vdd)"], kick_at + t_settle, kick_at + duration_s)
+    e_model = estimate_power(runs["capacitive"], lattice, t_settle, duration_s).total_j
+    values = {"ring_period_rel": period_err, "firing_offset_over_period": offset / period_ref,
+              "unmatched_firings_frac": unmatched, "orbit_class_diff": int(np.max(np.abs(sp_pulses - md_pulses))),
+              "final_lag_rad": lag_err, "energy_rel": abs(e_model / e_spice - 1)}
+    rows = [{"metric": k, "value": float(v), "tolerance": TOLERANCES[k][0], "ok": bool(v <= TOLERANCES[k][0]),
+             "reason": TOLERANCES[k][1]} for k, v in values.items()]
+    rows.append({"metric": "rings_active_spice/model", "value": float(np.sum(sp_pulses > 0)),
+                 "tolerance": float(np.sum(md_pulses > 0)), "ok": bool(np.sum(sp_pulses > 0) == np.sum(md_pulses > 0)),
+                 "reason": "the same rings still oscillate after the transient"})
+    traces = {"time": res.time - kick_at, "spice_o": {i: res[f"o{i}"] for i in lattice.rings[:, 0]},
+              "model_onsets": model_on, "spice_onsets": spice_on, "run": runs["capacitive"], "lattice": lattice,
+              "energy_j": {"spice": e_spice, "model": e_model}, "periods": {"spice": sp_per, "model": md_per}}
+    return CrossCheck(rows=rows, rule=best, rule_scores=scores, spice_wall_s=res.elapsed_s,
+                      behavioural_wall_s=behavioural_wall, traces=traces)
+
+
+def write_crosscheck(cc: CrossCheck, folder) -> None:
+    """Write ``crosscheck.json``, ``crosscheck.csv`` and the overlay and raster figures."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from hwsim.plot import plot_crosscheck
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(cc.rows).to_csv(folder / "crosscheck.csv", index=False)
+    payload = {"passed": cc.passed, "rows": cc.rows, "rule_followed": cc.rule, "rule_scores": cc.rule_scores,
+               "spice_wall_s": cc.spice_wall_s, "behavioural_wall_s": cc.behavioural_wall_s,
+               "speedup": cc.spice_wall_s / max(cc.behavioural_wall_s, 1e-9),
+               "energy_j": cc.traces["energy_j"]}
+    (folder / "crosscheck.json").write_text(json.dumps(payload, indent=2, default=float))
+    plot_crosscheck(cc.traces, folder)
