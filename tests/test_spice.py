@@ -114,22 +114,33 @@ def test_non_convergence_is_typed():
         assert "how to fix" in str(info.value) and "ngspice-39" in str(info.value)
 
 
-def _ngspice_processes() -> int:
-    out = subprocess.run(["pgrep", "-f", "hwsim._ngspice_worker|out.raw deck.cir"], capture_output=True,
-                         text=True)
-    return len(out.stdout.split())
+def _processes_using(folder) -> list[int]:
+    """PIDs whose working directory or command line is the run folder (this run's processes only)."""
+    folder = str(folder)
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            cmdline = open(f"/proc/{entry}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if cwd == folder or folder in cmdline:
+            pids.append(int(entry))
+    return pids
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_timeout_kills_the_run(backend):
+def test_timeout_kills_the_run(backend, tmp_path):
     deck = render(BENCH_DIR, text=ring_netlist(8, library="generic"), params={"t_stop": 1.0})
     start = time.perf_counter()
     with pytest.raises(SimulationTimeout, match="exceeded its timeout of 2 s") as info:
-        run_deck(deck, backend=backend, timeout_s=2)
+        run_deck(deck, backend=backend, timeout_s=2, keep_dir=tmp_path / "run")
     assert time.perf_counter() - start < 15
     assert "raise timeout_s" in str(info.value)
     time.sleep(0.2)
-    assert _ngspice_processes() == 0, "a killed ngspice run left processes behind"
+    assert _processes_using(tmp_path / "run") == [], "a killed ngspice run left processes behind"
 
 
 def test_missing_ngspice_program(monkeypatch, tmp_path):

@@ -1,0 +1,40 @@
+"""Behavioural vs transistor-level cross-check of a small sky130 lattice (real ngspice)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hwsim.crosscheck import TOLERANCES, crosscheck
+from hwsim.lattice import LatticeSpec
+from hwsim.modelcard import load_card
+
+pytestmark = pytest.mark.sky130
+
+
+def test_linked_2x2_lattice_matches_transistors():
+    """2 x 2 open square lattice of 6-rings coupled by eps = 0.3 capacitor links, sky130 tt, 60 us."""
+    cc = crosscheck(load_card("sky130_tt"), LatticeSpec(nx=2, ny=2, boundary="open", shared=0,
+                                                        coupling_weight=0.3), 60e-6)
+    rows = {r["metric"]: r for r in cc.rows}
+    print("\n" + "\n".join(f"{k}: {r['value']:.4g} (tol {r['tolerance']:.4g})" for k, r in rows.items()))
+    assert rows["ring_period_rel"]["value"] <= TOLERANCES["ring_period_rel"][0]
+    assert rows["orbit_class_diff"]["value"] == 0
+    assert rows["energy_rel"]["value"] <= TOLERANCES["energy_rel"][0]
+    assert cc.passed
+    # the transistor circuit combines inputs capacitively: the summing rule misses most firings
+    assert cc.rule == "capacitive"
+    scores = cc.rule_scores
+    assert scores["summing"]["unmatched_firings_frac"] > 3 * scores["capacitive"]["unmatched_firings_frac"]
+    assert cc.spice_wall_s > 10 * cc.behavioural_wall_s
+
+
+def test_crosscheck_cli_rejects_big_lattices_and_normalised_cards(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "hwsim", "crosscheck", "--nx", "10", "--ny", "10"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "too many for a transistor-level cross-check" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "hwsim", "crosscheck", "--card", "paper"], capture_output=True,
+                         text=True)
+    assert out.returncode == 2 and "normalised" in out.stderr
+    assert json.dumps(TOLERANCES)  # every tolerance carries its reason and is serialisable
