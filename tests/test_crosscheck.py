@@ -13,13 +13,21 @@ from hwsim.modelcard import load_card
 pytestmark = pytest.mark.sky130
 
 
-def test_linked_2x2_lattice_matches_transistors():
-    """2 x 2 open square lattice of 6-rings coupled by eps = 0.3 capacitor links, sky130 tt, 60 us."""
-    cc = crosscheck(load_card("sky130_tt"), LatticeSpec(nx=2, ny=2, boundary="open", shared=0,
-                                                        coupling_weight=0.3), 60e-6)
+SCHEMES = {"eps0.3-links": dict(shared=0, coupling_weight=0.3), "share1": dict(shared=1)}
+
+
+@pytest.mark.parametrize("scheme", list(SCHEMES))
+def test_2x2_lattice_matches_transistors(scheme):
+    """2 x 2 open square lattice of 6-rings, sky130 tt, 60 us: linked by eps = 0.3 capacitors (keeps
+    oscillating) or sharing one neuron per side (falls silent after a few hops, in both)."""
+    cc = crosscheck(load_card("sky130_tt"), LatticeSpec(nx=2, ny=2, boundary="open", **SCHEMES[scheme]), 60e-6)
     rows = {r["metric"]: r for r in cc.rows}
     print("\n" + "\n".join(f"{k}: {r['value']:.4g} (tol {r['tolerance']:.4g})" for k, r in rows.items()))
-    assert rows["ring_period_rel"]["value"] <= TOLERANCES["ring_period_rel"][0]
+    if scheme == "eps0.3-links":
+        assert rows["ring_period_rel"]["value"] <= TOLERANCES["ring_period_rel"][0]
+        assert rows["rings_firing_at_end_spice"]["value"] == 4
+    else:
+        assert rows["rings_firing_at_end_spice"]["value"] == 0 and rows["rings_firing_at_end_spice"]["ok"]
     assert rows["orbit_class_diff"]["value"] == 0
     assert rows["energy_rel"]["value"] <= TOLERANCES["energy_rel"][0]
     assert cc.passed
