@@ -248,6 +248,27 @@ def _cmd_power(args) -> int:
     from hwsim.power import estimate_power
     from hwsim.simulate import load_run
 
+    if args.table is not None:
+        from hwsim.energycheck import power_table
+        from hwsim.plot import plot_power_table
+
+        models = Path(__file__).resolve().parent.parent / "models" / "sky130"
+        names = args.table or sorted(p.stem for p in models.glob("*.json"))
+        table = power_table([load_card(n) for n in names])
+        folder = Path(args.output or "reports/power")
+        folder.mkdir(parents=True, exist_ok=True)
+        table.to_csv(folder / "power_table.csv", index=False)
+        table.to_parquet(folder / "power_table.parquet", index=False)
+        plot_power_table(table, folder)
+        n5 = table[table["n"] == 5]
+        print(f"{'card':<26}{'corner':>6}{'VDD':>6}{'T':>6}{'static/neuron':>15}{'E/period N=5':>14}"
+              f"{'model':>11}{'ratio':>7}")
+        for _, r in n5.iterrows():
+            print(f"{r['card']:<26}{r['corner']:>6}{r['vdd_v']:>6g}{r['temp_c']:>6g}{eng(r['p_static_w'], 'W'):>15}"
+                  f"{eng(r['spice_j'], 'J'):>14}{eng(r['model_j'], 'J'):>11}{r['ratio']:>7.3f}")
+        print(f"wrote {folder}/power_table.csv, power_table.parquet, energy_vs_n.png, breakdown_n5.png",
+              file=sys.stderr)
+        return 0
     if args.rings:
         rows = ring_energy_check(load_card(args.rings))
         if args.json:
@@ -435,6 +456,9 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog=EXIT_CODES)
     pw.add_argument("run", nargs="?", help="a saved lattice run (.npz) made with an SI card (e.g. sky130_tt)")
     pw.add_argument("--rings", metavar="CARD", help="ring check N = 3..8 for this card instead")
+    pw.add_argument("--table", nargs="*", metavar="CARD", help="power table by corner, VDD and temperature over "
+                    "these cards (default: every card in models/sky130/), with plots, into --output")
+    pw.add_argument("--output", metavar="DIR", help="folder for --table (default reports/power)")
     pw.add_argument("--t0", type=_number, default=None, help="window start (card time units; default 0)")
     pw.add_argument("--t1", type=_number, default=None, help="window end (default: end of the run)")
     pw.add_argument("--csv", metavar="PATH", help="per-neuron energies as CSV")

@@ -18,7 +18,7 @@ from hwsim.modelcard import ModelCard
 from hwsim.power import estimate_power
 from hwsim.simulate import SimConfig, simulate
 
-__all__ = ["ring_energy_check", "lattice_energy_check"]
+__all__ = ["ring_energy_check", "lattice_energy_check", "power_table"]
 
 
 def ring_energy_check(card: ModelCard, sizes=range(3, 9), periods: int = 20) -> list[dict]:
@@ -79,3 +79,19 @@ def lattice_energy_check(card: ModelCard, spec: LatticeSpec, window_s: tuple[flo
             "spice_firings": spice_firings, "model_firings": int(report.neurons["firings"].sum()),
             "breakdown_j": report.breakdown(), "neurons": lattice.n_neurons, "rings": lattice.n_rings,
             "spice_wall_s": res.elapsed_s}
+
+
+def power_table(cards: list[ModelCard], sizes=range(3, 9)):
+    """pandas DataFrame, one row per card and ring size: conditions, SPICE figures (static power,
+    edge energy, energy per ring period), the behavioural estimate and its breakdown."""
+    import pandas as pd
+
+    rows = []
+    for card in cards:
+        cond = card.conditions
+        for row in ring_energy_check(card, sizes):
+            rows.append({"card": card.name, "library": cond.get("library"), "corner": cond.get("corner"),
+                         "vdd_v": cond.get("vdd_v"), "temp_c": cond.get("temp_c"),
+                         "p_static_w": card.energy.get("p_static_w"), "e_edges_j": card.energy.get("e_edges_j"),
+                         "p_ring_spice_w": card.energy.get(f"p_ring_n{row['n']}_w"), **row})
+    return pd.DataFrame(rows)

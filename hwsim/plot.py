@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck"]
+__all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table"]
 
 
 def _plt():
@@ -111,6 +111,39 @@ def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
     ax.legend(fontsize=8)
     fig.tight_layout()
     paths.append(folder / "firings.png")
+    fig.savefig(paths[1], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def plot_power_table(table, folder: Path) -> list[Path]:
+    """Energy per ring period vs N per card (SPICE markers, behavioural lines) and the behavioural
+    breakdown by mechanism for N = 5."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for k, (card, rows) in enumerate(table.groupby("card", sort=False)):
+        colour = f"C{k % 10}"
+        ax.plot(rows["n"], rows["spice_j"] * 1e12, "o", color=colour, label=f"{card} SPICE")
+        ax.plot(rows["n"], rows["model_j"] * 1e12, "-", color=colour, label=f"{card} model")
+    ax.set_xlabel("ring size N")
+    ax.set_ylabel("energy per ring period (pJ)")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    paths = [folder / "energy_vs_n.png"]
+    fig.savefig(paths[0], dpi=110)
+    plt.close(fig)
+    n5 = table[table["n"] == 5]
+    fig, ax = plt.subplots(figsize=(6.4, 0.5 * len(n5) + 1.5))
+    left = np.zeros(len(n5))
+    for k, mech in enumerate(("coupling", "crowbar", "edges", "static")):
+        values = n5[f"{mech}_j"].to_numpy() * 1e12
+        ax.barh(n5["card"], values, left=left, color=f"C{k}", label=mech)
+        left += values
+    ax.set_xlabel("behavioural energy per period of a ring of 5 (pJ)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(folder / "breakdown_n5.png")
     fig.savefig(paths[1], dpi=110)
     plt.close(fig)
     return paths

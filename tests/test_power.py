@@ -122,3 +122,21 @@ def test_power_cli_on_a_saved_run(tmp_path):
     assert (tmp_path / "n.csv").read_text().startswith("neuron,")
     bad = subprocess.run([sys.executable, "-m", "hwsim", "power"], capture_output=True, text=True)
     assert bad.returncode == 2 and "give a saved lattice run" in bad.stderr
+
+
+def test_power_table_cli(tmp_path):
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    out = subprocess.run([sys.executable, "-m", "hwsim", "power", "--table", "sky130_tt", "sky130_ff", "--output",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    table = pd.read_parquet(tmp_path / "power_table.parquet")
+    assert len(table) == 12 and set(table["corner"]) == {"tt", "ff"}
+    assert (table["ratio"].between(0.9, 1.1)).all()
+    assert pd.read_csv(tmp_path / "power_table.csv").shape == table.shape
+    for name in ("energy_vs_n.png", "breakdown_n5.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "sky130_ff" in out.stdout and "ratio" in out.stdout
