@@ -56,7 +56,12 @@ def test_coupling_charge_of_one_firing_is_kcl():
     assert succ != 0
 
 
-@pytest.mark.parametrize("name", ["sky130_tt", "sky130_ff", "sky130_ss", "generic_tt"])
+HIGH_VDD_GAP = pytest.mark.xfail(strict=True, reason="known gap: model 8-12 % high at 1.98 V (crowbar at high VDD)")
+
+
+@pytest.mark.parametrize("name", ["sky130_tt", "sky130_ff", "sky130_ss", "generic_tt", "sky130_tt_1.62V_27.0C",
+                                  pytest.param("sky130_tt_1.98V_27.0C", marks=HIGH_VDD_GAP),
+                                  pytest.param("sky130_tt_1.98V_85.0C", marks=HIGH_VDD_GAP)])
 def test_ring_energy_within_10_percent_of_spice(name):
     """Behavioural energy per ring period (no fitted energy parameter) against the SPICE energy
     per period recorded in the card at calibration, N = 3..8. Tolerance from the issue: 10 %."""
