@@ -181,14 +181,12 @@ def _cmd_card(args) -> int:
 
 
 def _cmd_lattice(args) -> int:
-    from hwsim.lattice import LatticeSpec, build_lattice
+    from hwsim.lattice import build_lattice
     from hwsim.modelcard import load_card
     from hwsim.simulate import SimConfig, save_run, simulate
 
     card = load_card(args.card)
-    spec = LatticeSpec(geometry=args.geometry, nx=args.nx, ny=args.ny, ring_size=args.ring_size, shared=args.shared,
-                       orientation=args.orientation, boundary=args.boundary, coupling_weight=args.coupling,
-                       rule=args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
+    spec = _spec_from_args(args, args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
     config = SimConfig(duration=args.duration, dt=args.dt, seed=args.seed, init=args.init, engine=args.engine,
                        target=args.target)
     lattice = build_lattice(spec)
@@ -311,13 +309,10 @@ def _cmd_crosscheck(args) -> int:
     import datetime as dt
 
     from hwsim.crosscheck import crosscheck, write_crosscheck
-    from hwsim.lattice import LatticeSpec
     from hwsim.modelcard import load_card
 
     card = load_card(args.card)
-    spec = LatticeSpec(geometry=args.geometry, nx=args.nx, ny=args.ny, ring_size=args.ring_size, shared=args.shared,
-                       orientation=args.orientation, boundary=args.boundary, coupling_weight=args.coupling,
-                       rule="capacitive")
+    spec = _spec_from_args(args, "capacitive")
     n_rings = spec.nx * spec.ny * (2 if spec.geometry == "triangular" else 1)
     if n_rings > 36:
         raise InputError(f"{n_rings} rings is too many for a transistor-level cross-check; use at most 36")
@@ -349,6 +344,29 @@ def _cmd_pdk(args) -> int:
     else:
         print(sky130_models_dir())
     return 0
+
+
+def _add_lattice_args(parser, geometries: list[str], size: int, shared: int, boundary: str, coupling: float) -> None:
+    """The lattice-spec options shared by ``lattice`` and ``crosscheck`` (see hwsim.lattice.LatticeSpec)."""
+    parser.add_argument("--geometry", choices=geometries, default="square")
+    parser.add_argument("--nx", type=int, default=size, help=f"plaquette cells along x (default {size})")
+    parser.add_argument("--ny", type=int, default=size, help=f"plaquette cells along y (default {size})")
+    parser.add_argument("--ring-size", type=int, default=6, help="neurons per ring (default 6)")
+    parser.add_argument("--shared", type=int, default=shared,
+                        help=f"neurons shared by adjacent rings (default {shared})")
+    parser.add_argument("--orientation", choices=["uniform", "alternating"], default="uniform")
+    parser.add_argument("--boundary", choices=["periodic", "open"], default=boundary)
+    parser.add_argument("--coupling", type=float, default=coupling,
+                        help=f"eps: weight of links between adjacent rings (default {coupling})")
+
+
+def _spec_from_args(args, rule: str, **extra):
+    """LatticeSpec from the options of :func:`_add_lattice_args`."""
+    from hwsim.lattice import LatticeSpec
+
+    return LatticeSpec(geometry=args.geometry, nx=args.nx, ny=args.ny, ring_size=args.ring_size, shared=args.shared,
+                       orientation=args.orientation, boundary=args.boundary, coupling_weight=args.coupling,
+                       rule=rule, **extra)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -406,14 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Build a lattice of differentiating rings from a declarative spec and run it "
                                      "with a behavioural model card; prints a summary, saves events as NPZ.",
                          epilog=EXIT_CODES)
-    lat.add_argument("--geometry", choices=["square", "honeycomb", "triangular", "smallworld"], default="square")
-    lat.add_argument("--nx", type=int, default=20, help="plaquette cells along x (default 20)")
-    lat.add_argument("--ny", type=int, default=20, help="plaquette cells along y (default 20)")
-    lat.add_argument("--ring-size", type=int, default=6, help="neurons per ring (default 6)")
-    lat.add_argument("--shared", type=int, default=1, help="neurons shared by adjacent rings (default 1)")
-    lat.add_argument("--orientation", choices=["uniform", "alternating"], default="uniform")
-    lat.add_argument("--boundary", choices=["periodic", "open"], default="periodic")
-    lat.add_argument("--coupling", type=float, default=0.0, help="eps: weight of links between adjacent rings")
+    _add_lattice_args(lat, ["square", "honeycomb", "triangular", "smallworld"], size=20, shared=1,
+                      boundary="periodic", coupling=0.0)
     lat.add_argument("--rule", choices=["capacitive", "summing"], default="summing",
                      help="how a shared neuron combines its inputs (default summing, the authors' code)")
     lat.add_argument("--sw-k", type=int, default=4, help="small-world degree (default 4)")
@@ -471,14 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "run ngspice and the behavioural model from matching kicks, compare firing "
                                     "times, ring periods, orbit classes, final phase relations and energy; "
                                     "exit 1 if any metric misses its tolerance.", epilog=EXIT_CODES)
-    cc.add_argument("--geometry", choices=["square", "honeycomb", "triangular"], default="square")
-    cc.add_argument("--nx", type=int, default=2)
-    cc.add_argument("--ny", type=int, default=2)
-    cc.add_argument("--ring-size", type=int, default=6)
-    cc.add_argument("--shared", type=int, default=0)
-    cc.add_argument("--orientation", choices=["uniform", "alternating"], default="uniform")
-    cc.add_argument("--boundary", choices=["periodic", "open"], default="open")
-    cc.add_argument("--coupling", type=float, default=0.3, help="eps links between adjacent rings (default 0.3)")
+    _add_lattice_args(cc, ["square", "honeycomb", "triangular"], size=2, shared=0, boundary="open", coupling=0.3)
     cc.add_argument("--card", default="sky130_tt")
     cc.add_argument("--duration", type=_number, default=60e-6, help="simulated time after the kicks in s (60u)")
     cc.add_argument("--backend", choices=["shared", "batch"], default="shared")
