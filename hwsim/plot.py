@@ -18,6 +18,14 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, path: Path, dpi: int = 110) -> Path:
+    """Lay out, write and close ``fig``; returns ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def plot_study_curves(rows: list[dict], folder: Path) -> list[Path]:
     """xi(t) on log-log axes and R(t), one line per scheme and seed; returns the PNG paths."""
     plt = _plt()
@@ -40,11 +48,7 @@ def plot_study_curves(rows: list[dict], folder: Path) -> list[Path]:
         ax.set_ylabel(label)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = folder / name
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, folder / name))
     return paths
 
 
@@ -66,11 +70,7 @@ def plot_domain_maps(snapshots: dict, lattices: dict, folder: Path) -> list[Path
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-        fig.tight_layout()
-        path = folder / f"phases_{scheme}.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, folder / f"phases_{scheme}.png", dpi=100))
     return paths
 
 
@@ -98,10 +98,7 @@ def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
         ax.set_ylabel(f"o{neuron} (V)", fontsize=8)
     axes[0, 0].legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("time after the kick (us)")
-    fig.tight_layout()
-    paths = [folder / "overlay.png"]
-    fig.savefig(paths[0], dpi=110)
-    plt.close(fig)
+    paths = [_save(plt, fig, folder / "overlay.png")]
     fig, ax = plt.subplots(figsize=(8, 4))
     for i, (ts, tm) in enumerate(zip(traces["spice_onsets"], traces["model_onsets"])):
         ax.plot(ts * 1e6, np.full(len(ts), i), "|", ms=9, color="C0", label="transistor" if i == 0 else None)
@@ -109,10 +106,7 @@ def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
     ax.set_xlabel("time after the kick (us)")
     ax.set_ylabel("neuron")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths.append(folder / "firings.png")
-    fig.savefig(paths[1], dpi=110)
-    plt.close(fig)
+    paths.append(_save(plt, fig, folder / "firings.png"))
     return paths
 
 
@@ -129,10 +123,7 @@ def plot_power_table(table, folder: Path) -> list[Path]:
     ax.set_ylabel("energy per ring period (pJ)")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    paths = [folder / "energy_vs_n.png"]
-    fig.savefig(paths[0], dpi=110)
-    plt.close(fig)
+    paths = [_save(plt, fig, folder / "energy_vs_n.png")]
     n5 = table[table["n"] == 5]
     fig, ax = plt.subplots(figsize=(6.4, 0.5 * len(n5) + 1.5))
     left = np.zeros(len(n5))
@@ -142,8 +133,5 @@ def plot_power_table(table, folder: Path) -> list[Path]:
         left += values
     ax.set_xlabel("behavioural energy per period of a ring of 5 (pJ)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    paths.append(folder / "breakdown_n5.png")
-    fig.savefig(paths[1], dpi=110)
-    plt.close(fig)
+    paths.append(_save(plt, fig, folder / "breakdown_n5.png"))
     return paths
