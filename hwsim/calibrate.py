@@ -46,6 +46,8 @@ from hwsim.characterize import (
     measure_static,
     measure_step,
     measure_supply_table,
+    run_hysteresis,
+    run_ring,
     run_step,
     step_supply,
     sub_threshold_amplitude,
@@ -54,7 +56,7 @@ from hwsim.devices import NETLIST_DIR
 from hwsim.errors import HwsimError, InputError
 from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
 
-__all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "calibrate", "calibrate_point",
+__all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate", "calibrate_point",
            "residual_table_text", "REPO_DIR"]
 
 REPO_DIR = NETLIST_DIR.parent
@@ -144,6 +146,12 @@ def load_recipe(path: str | Path) -> Recipe:
         data = tomllib.loads(raw.decode())
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML: {exc}") from None
+    return recipe_from_dict(data, source, hashlib.sha256(raw).hexdigest())
+
+
+def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
+    """Check and parse a recipe's tables (as :func:`load_recipe` reads them from TOML); ``source``
+    names where they came from in error messages and provenance, ``sha256`` identifies them."""
     _check_types(data, source)
     card = data.get("card", {})
     if "output" not in card:
@@ -177,7 +185,7 @@ def load_recipe(path: str | Path) -> Recipe:
     periods = int(spice.get("periods", 12))
     if periods < 5:
         raise InputError(f"{source}: spice.periods must be >= 5, got {periods}")
-    return Recipe(path=source, sha256=hashlib.sha256(raw).hexdigest(), name=card.get("name", source.stem),
+    return Recipe(path=source, sha256=sha256, name=card.get("name", source.stem),
                   output=card["output"], preset=preset, conditions=tuple(conditions), periods=periods,
                   fit_parameters=params, fit_sizes=fit_sizes, validate_sizes=validate, bounds=bounds,
                   period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)))
@@ -264,13 +272,17 @@ def _measured_card(name: str, cond: Conditions, step: dict, vt_plus: float) -> M
 
 
 def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], None] = lambda s: None,
-                    name: str | None = None) -> Calibration:
-    """Calibrate one card at ``cond`` (no file written; see :func:`calibrate`)."""
+                    name: str | None = None, traces: dict | None = None) -> Calibration:
+    """Calibrate one card at ``cond`` (no file written; see :func:`calibrate`). ``traces``: a dict
+    that receives the SpiceResults of the slow hysteresis sweep (``"hysteresis"``), the step
+    response (``"step"``) and every ring (``"ring<N>"``), e.g. for a report's waveforms."""
     name = name or recipe.name.format(**vars(cond))
+    traces = {} if traces is None else traces
     progress(f"{name}: hysteresis")
-    vt_plus, _ = measure_hysteresis(cond)
+    traces["hysteresis"] = run_hysteresis(cond)
+    vt_plus, _ = measure_hysteresis(cond, result=traces["hysteresis"])
     progress(f"{name}: step")
-    step_result = run_step(cond)
+    step_result = traces["step"] = run_step(cond)
     step = measure_step(cond, vt_plus, result=step_result)
     sub_result = run_step(cond, sub_threshold_amplitude(cond, step, vt_plus))
     dynamic = step_supply(cond, step_result, sub_result)
@@ -280,7 +292,8 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
     rings = {}
     for n in sorted(set(recipe.fit_sizes) | set(recipe.validate_sizes)):
         progress(f"{name}: ring N={n}")
-        rings[n] = measure_ring(cond, n, periods=recipe.periods, hop_s=hop_estimate(step))
+        traces[f"ring{n}"] = run_ring(cond, n, periods=recipe.periods, hop_s=hop_estimate(step))
+        rings[n] = measure_ring(cond, n, result=traces[f"ring{n}"])
     card = _measured_card(name, cond, step, vt_plus)
     progress(f"{name}: fit")
     card, fit_info = _fit(card, recipe, {n: r.period_s for n, r in rings.items()})

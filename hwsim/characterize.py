@@ -31,7 +31,7 @@ from hwsim.measure import (
 )
 from hwsim.netlist import BENCH_DIR, render, ring_netlist
 
-__all__ = ["Conditions", "CellFeatures", "RingFeatures", "PeriodLaw", "Characterization",
+__all__ = ["Conditions", "CellFeatures", "RingFeatures", "PeriodLaw", "Characterization", "run_hysteresis", "run_ring",
            "characterize", "measure_hysteresis", "measure_step", "measure_static", "measure_ring",
            "fit_period_law", "SupplyTable", "measure_supply_table", "hop_estimate", "run_step", "step_supply",
            "EDGE_WINDOW_S", "sub_threshold_amplitude"]
@@ -185,13 +185,20 @@ class Characterization:
         return pd.DataFrame(rows)
 
 
-def measure_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6) -> tuple[float, float]:
-    """VT+ and VT- (V) from a triangle sweep of the Schmitt input, 0 -> VDD -> 0 over 2 t_ramp."""
+def run_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6):
+    """Run the hysteresis bench (triangle sweep of the Schmitt input, 0 -> VDD -> 0 over
+    2 ``t_ramp_s``) and return the SpiceResult (vectors ``x``, ``o``)."""
     from hwsim.spice import run_deck
 
     deck = cond.render("benches/hysteresis.sp", params={"vdd": cond.vdd_v, "t_ramp": t_ramp_s,
                                                          "t_step": t_ramp_s / 4000})
-    res = run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+    return run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+
+
+def measure_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6, result=None) -> tuple[float, float]:
+    """VT+ and VT- (V) from a triangle sweep of the Schmitt input (:func:`run_hysteresis`;
+    ``result``: a finished one to reuse)."""
+    res = result if result is not None else run_hysteresis(cond, t_ramp_s)
     return thresholds(res.time, res["x"], res["o"], cond.vdd_v)
 
 
@@ -250,9 +257,9 @@ def measure_static(cond: Conditions) -> float:
     return float(-cond.vdd_v * res["i(vdd)"][0])
 
 
-def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2,
-                 hop_s: float | None = None) -> RingFeatures:
-    """Run a ring of ``n`` neurons for about ``periods`` periods after one kick and measure it.
+def run_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2, hop_s: float | None = None):
+    """Run a ring of ``n`` neurons, kicked once at t = RC (neuron 0), for about ``periods + skip + 1``
+    periods and return the SpiceResult (vectors ``o0..o<n-1>``, ``x0..``, ``i(vdd)``).
 
     ``hop_s``: expected hop time of the pulse (s), which sizes the simulated window; default
     :data:`HOP_ESTIMATE_RC` RC. A good estimate is a little more than the step response's firing
@@ -269,7 +276,14 @@ def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2,
     deck = cond.render(BENCH_DIR, text=text, name=f"ring{n}", params={
         **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10,
         "kick_at": kick_at, "t_stop": t_stop, "t_step": cond.t_step_s})
-    res = run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+    return run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
+
+
+def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2,
+                 hop_s: float | None = None, result=None) -> RingFeatures:
+    """Measure a ring of ``n`` neurons kicked once (:func:`run_ring`, same arguments; ``result``:
+    a finished run to reuse): period, pulses, widths, edges, energies."""
+    res = result if result is not None else run_ring(cond, n, periods, skip, hop_s)
     t, vdd = res.time, cond.vdd_v
     outputs = [res[f"o{k}"] for k in range(n)]
     stats = period(t, outputs[0], vdd / 2, "falling", skip=skip)

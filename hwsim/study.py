@@ -38,7 +38,7 @@ from hwsim.sync import (
     ring_phases,
 )
 
-__all__ = ["StudyConfig", "StudyResult", "run_study", "write_study", "DEFAULT_SCHEMES"]
+__all__ = ["StudyConfig", "StudyResult", "run_study", "write_study", "analyse_run", "DEFAULT_SCHEMES"]
 
 #: Sharing schemes compared by default (LatticeSpec fields on top of the study's geometry).
 DEFAULT_SCHEMES: dict[str, dict] = {
@@ -111,37 +111,55 @@ def _metrics_at(theta, orbit, lattice):
             "active_rings": int(np.isfinite(theta).sum())}, stats
 
 
+def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
+                snapshot_at: tuple[int, ...] = ()) -> tuple[list[dict], dict, list[dict]]:
+    """Synchronisation metrics of one lattice run at ``times`` (card time units).
+
+    Returns the per-time rows (R, xi, local order, lag spread, domains, ...), a summary (xi_ss and
+    R_ss over the last ``ss_fraction`` of the times, growth exponent of xi(t) up to its maximum,
+    orbit counts) and phase/domain snapshots at the time indices ``snapshot_at``.
+    """
+    duration = run.n_steps * run.dt
+    theta, _ = ring_phases(run, times, lattice.rings)
+    orbit = orbit_classes(run, lattice.rings, duration * 0.75, duration)
+    rows, snapshots = [], []
+    for k, t in enumerate(times):
+        metrics, stats = _metrics_at(theta[k], orbit, lattice)
+        rows.append({"t": float(t), **metrics})
+        if k in snapshot_at:
+            snapshots.append({"t": float(t), "labels": stats.labels.tolist(),
+                              "theta": np.nan_to_num(theta[k], nan=-1.0).tolist()})
+    tail = [r for r in rows if r["t"] >= times[int(len(times) * (1 - ss_fraction))]]
+    xi_curve = np.array([r["xi"] for r in rows])
+    t_peak = times[int(np.nanargmax(xi_curve))] if np.isfinite(xi_curve).any() else times[-1]
+    summary = {"xi_ss": float(np.nanmean([r["xi"] for r in tail])) if tail else float("nan"),
+               "R_ss": float(np.nanmean([r["R"] for r in tail])) if tail else float("nan"),
+               "growth_exponent": growth_exponent(times, xi_curve, times[0], t_peak),
+               "growth_fit_t_max": float(t_peak),
+               "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
+               "events": int(len(run.events.step)), "wall_s": run.wall_s,
+               "xi_ss_capped": bool(tail and all(r["xi_capped"] for r in tail))}
+    return rows, summary, snapshots
+
+
 def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: None) -> StudyResult:
     """Run every scheme x seed of ``config`` (see the module docstring)."""
     card = load_card(config.card)
     times = config.times()
     rows, runs, snapshots = [], [], {}
+    marks = (len(times) // 4, len(times) // 2, len(times) - 1)
     for scheme in config.schemes:
         lattice = build_lattice(config.spec(scheme))
         for seed in config.seeds:
             progress(f"{scheme} seed {seed}")
             run = simulate(card, lattice, SimConfig(duration=config.duration, seed=seed, engine=config.engine,
                                                     target=config.target))
-            theta, _ = ring_phases(run, times, lattice.rings)
-            orbit = orbit_classes(run, lattice.rings, config.duration * 0.75, config.duration)
-            per_time = []
-            for k, t in enumerate(times):
-                metrics, stats = _metrics_at(theta[k], orbit, lattice)
-                per_time.append({"scheme": scheme, "seed": seed, "t": float(t), **metrics})
-                if seed == config.seeds[0] and k in (len(times) // 4, len(times) // 2, len(times) - 1):
-                    snapshots.setdefault(scheme, []).append({"t": float(t), "labels": stats.labels.tolist(),
-                                                             "theta": np.nan_to_num(theta[k], nan=-1.0).tolist()})
-            rows += per_time
-            tail = [r for r in per_time if r["t"] >= times[int(len(times) * (1 - config.ss_fraction))]]
-            xi_ss = float(np.nanmean([r["xi"] for r in tail])) if tail else float("nan")
-            xi_curve = np.array([r["xi"] for r in per_time])
-            t_peak = times[int(np.nanargmax(xi_curve))] if np.isfinite(xi_curve).any() else times[-1]
-            runs.append({"scheme": scheme, "seed": seed, "xi_ss": xi_ss,
-                         "R_ss": float(np.nanmean([r["R"] for r in tail])),
-                         "growth_exponent": growth_exponent(times, xi_curve, times[0], t_peak),
-                         "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
-                         "events": int(len(run.events.step)), "wall_s": run.wall_s,
-                         "xi_ss_capped": bool(all(r["xi_capped"] for r in tail))})
+            per_time, summary, snaps = analyse_run(run, lattice, times, config.ss_fraction,
+                                                   marks if seed == config.seeds[0] else ())
+            if snaps:
+                snapshots[scheme] = snaps
+            rows += [{"scheme": scheme, "seed": seed, **r} for r in per_time]
+            runs.append({"scheme": scheme, "seed": seed, **summary})
     table = []
     for scheme in config.schemes:
         sel = [r for r in runs if r["scheme"] == scheme]
