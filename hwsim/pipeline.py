@@ -1,0 +1,459 @@
+"""The end-to-end pipeline: netlist -> SPICE -> model card -> lattice -> metrics + power -> report.
+
+``hwsim run CONFIG.toml`` reads a declarative config (see ``hwsim/configs/default.toml``, commented),
+checks all of it before any simulation starts (:func:`load_config`: unknown keys, wrong types,
+impossible values and missing files are reported with the key path and what is expected), then
+runs the stages:
+
+1. ``card``: SPICE characterisation and calibration of the neuron at the circuit's conditions
+   (:func:`hwsim.calibrate.calibrate_point`), keeping the hysteresis, step and ring waveforms; or
+   a given card file (``calibration.card``).
+2. ``lattice``: the lattice run (Brian2 or the numpy reference) with that card.
+3. ``analysis``: synchronisation metrics at log-spaced times (:func:`hwsim.study.analyse_run`),
+   the power estimate over the second half of the run, and the ring energy table vs SPICE.
+4. ``crosscheck`` (optional): transistor-level vs behavioural run of a small lattice.
+
+Each stage's result lives in a folder keyed by the hash of its inputs (the config sections it
+reads, the keys of the stages it depends on, the netlist hashes and the hwsim version for SPICE
+stages; :mod:`hwsim.store`), so re-running an unchanged config reuses every stage, a changed
+lattice re-runs only the lattice and what follows, and a killed run keeps what it finished.
+The report (:mod:`hwsim.report`) is rebuilt from the stage folders every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hwsim import __version__
+from hwsim.errors import InputError
+
+__all__ = ["PipelineConfig", "PipelineResult", "StageInfo", "load_config", "run_pipeline", "stage_names",
+           "DEFAULT_CONFIG", "SCHEMA"]
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+#: The built-in default config (README's first command).
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
+
+_LATTICE_KEYS = {"geometry": str, "nx": int, "ny": int, "ring_size": int, "shared": int, "orientation": str,
+                 "boundary": str, "coupling_weight": float}
+#: Sections, keys and types of a pipeline config (``(list, int)``: a list of ints).
+SCHEMA: dict[str, dict[str, object]] = {
+    "": {"name": str},
+    "circuit": {"library": str, "corner": str, "vdd_v": float, "temp_c": float, "r_ohm": float, "c_f": float,
+                "clamp": bool},
+    "spice": {"backend": str, "timeout_s": float, "periods": int},
+    "calibration": {"card": str, "ring_sizes": (list, int), "validate_ring_sizes": (list, int),
+                    "period_rel": float, "threshold_vdd": float, "allow_out_of_tolerance": bool},
+    "lattice": {**_LATTICE_KEYS, "rule": str},
+    "simulation": {"duration_tau": float, "dt_tau": float, "seed": int, "init": str, "engine": str, "target": str},
+    "metrics": {"n_times": int, "t_first_tau": float, "ss_fraction": float, "snapshots": int},
+    "power": {"enabled": bool, "window_from": float},
+    "crosscheck": {"enabled": bool, **_LATTICE_KEYS, "duration_tau": float},
+    "report": {"output_dir": str, "tables": (list, str)},
+}
+_TABLE_FORMATS = ("csv", "parquet")
+#: Upper bound of a ring hop in tau (paper card 1.3, sky130 and generic ~2.3 RC/tau): sizes checks.
+_HOP_BOUND_TAU = 3.0
+#: ``progress(stage, message)``; ``message`` None: the stage is done.
+Progress = Callable[[str, "str | None"], None]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """A checked pipeline config: the raw sections (with defaults filled in) and the objects built
+    from them. ``sha256``: of the config file's bytes."""
+
+    path: Path
+    sha256: str
+    name: str
+    sections: dict
+    conditions: object  # hwsim.characterize.Conditions
+    recipe: object | None  # hwsim.calibrate.Recipe, None when calibration.card is given
+    card_file: Path | None
+    lattice: object  # hwsim.lattice.LatticeSpec
+    crosscheck_spec: object | None
+
+
+@dataclass
+class StageInfo:
+    """One stage of a run: its input key, folder, whether it came from the cache, seconds taken."""
+
+    name: str
+    key: str
+    folder: Path
+    cached: bool
+    seconds: float
+
+
+@dataclass
+class PipelineResult:
+    """Everything a report needs: the config, the stages and where the report was written."""
+
+    config: PipelineConfig
+    stages: dict[str, StageInfo] = field(default_factory=dict)
+    report_dir: Path | None = None
+    wall_s: float = 0.0
+
+
+def _type_ok(value: object, kind: object) -> bool:
+    if isinstance(kind, tuple):
+        return isinstance(value, list) and all(_type_ok(v, kind[1]) for v in value)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _kind_name(kind: object) -> str:
+    return f"a list of {kind[1].__name__}" if isinstance(kind, tuple) else {"str": "a string", "int": "an integer",
+                                                                           "float": "a number",
+                                                                           "bool": "true or false"}[kind.__name__]
+
+
+def _check_schema(data: Mapping, source: Path) -> None:
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            if key not in SCHEMA or key == "":
+                raise InputError(f"{source}: unknown section [{key}]; expected one of "
+                                 f"{', '.join(s for s in SCHEMA if s)}")
+            section, items, prefix = SCHEMA[key], value.items(), f"{key}."
+        else:
+            section, items, prefix = SCHEMA[""], [(key, value)], ""
+        for name, item in items:
+            if name not in section:
+                where = f"[{key}]" if prefix else "the top level"
+                raise InputError(f"{source}: unknown key {prefix}{name} in {where}; expected one of "
+                                 f"{', '.join(section)}")
+            if not _type_ok(item, section[name]):
+                raise InputError(f"{source}: {prefix}{name} = {item!r} must be {_kind_name(section[name])}")
+
+
+def _positive(value: float, path: str, source: Path, upper: float = math.inf) -> None:
+    if not (math.isfinite(value) and 0 < value < upper):
+        bound = f" and < {upper:g}" if math.isfinite(upper) else ""
+        raise InputError(f"{source}: {path} = {value!r} must be > 0{bound}")
+
+
+def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
+    from hwsim.calibrate import recipe_from_dict
+    from hwsim.characterize import Conditions
+    from hwsim.lattice import LatticeSpec
+    from hwsim.simulate import SimConfig
+
+    sec = {s: dict(data.get(s, {})) for s in SCHEMA if s}
+    name = data.get("name", source.stem)
+    if not name or any(c in name for c in "/\\ "):
+        raise InputError(f"{source}: name = {name!r} must be a non-empty word without spaces or slashes")
+    spice = sec["spice"]
+    try:
+        cond = Conditions(**sec["circuit"], backend=spice.get("backend", "shared"),
+                          timeout_s=float(spice.get("timeout_s", 600.0)))
+    except InputError as exc:
+        raise InputError(f"{source}: [circuit]/[spice] {exc}") from None
+    if cond.backend not in ("shared", "batch"):
+        raise InputError(f"{source}: spice.backend = {cond.backend!r}; choose shared or batch")
+    cal = sec["calibration"]
+    card_file, recipe = None, None
+    if "card" in cal:
+        from hwsim.modelcard import load_card
+
+        try:
+            load_card(cal["card"])
+        except InputError as exc:
+            raise InputError(f"{source}: calibration.card: {exc}") from None
+        card_file = _card_path(cal["card"])
+    else:
+        fit = {"parameters": ["vt_minus_v"], "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]}}
+        for key in ("ring_sizes", "validate_ring_sizes"):
+            if key in cal:
+                fit[key] = cal[key]
+        tol = {k: cal[k] for k in ("period_rel", "threshold_vdd") if k in cal}
+        recipe_data = {"card": {"name": f"{name}_card", "output": "unused"},
+                       "conditions": {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")},
+                       "spice": spice, "fit": fit, "tolerance": tol}
+        recipe = recipe_from_dict(recipe_data, source, sha)
+    lat = sec["lattice"]
+    try:
+        spec = LatticeSpec(**{"rule": "summing", **lat})
+    except InputError as exc:
+        raise InputError(f"{source}: [lattice] {exc}") from None
+    sim = sec["simulation"]
+    _positive(sim.get("duration_tau", 300.0), "simulation.duration_tau", source)
+    if "dt_tau" in sim:
+        _positive(sim["dt_tau"], "simulation.dt_tau", source, upper=1.0)
+    try:
+        SimConfig(duration=1.0, seed=sim.get("seed", 0), init=sim.get("init", "random_pulse"),
+                  engine=sim.get("engine", "brian"), target=sim.get("target", "cython"))
+    except InputError as exc:
+        raise InputError(f"{source}: [simulation] {exc}") from None
+    met = sec["metrics"]
+    need = met.get("t_first_tau", 1.0) + 1.5 * spec.ring_size * _HOP_BOUND_TAU
+    if sim.get("duration_tau", 300.0) < 2 * need:
+        raise InputError(f"{source}: simulation.duration_tau = {sim.get('duration_tau', 300.0)} is too short for "
+                         f"metrics from t_first_tau = {met.get('t_first_tau', 1.0)} on rings of {spec.ring_size}: "
+                         f"give at least {2 * need:.0f} (phases need 1.5 ring periods after the last sample)")
+    if met.get("n_times", 24) < 4:
+        raise InputError(f"{source}: metrics.n_times = {met['n_times']} must be >= 4")
+    _positive(met.get("t_first_tau", 1.0), "metrics.t_first_tau", source, upper=sim.get("duration_tau", 300.0))
+    _positive(met.get("ss_fraction", 0.25), "metrics.ss_fraction", source, upper=1.0)
+    if not 1 <= met.get("snapshots", 4) <= 8:
+        raise InputError(f"{source}: metrics.snapshots = {met['snapshots']} must be 1..8")
+    if not 0 <= sec["power"].get("window_from", 0.5) < 1:
+        raise InputError(f"{source}: power.window_from = {sec['power']['window_from']} must be in [0, 1) "
+                         "(fraction of the run before the power window starts)")
+    cc_spec = None
+    cc = sec["crosscheck"]
+    if cc.get("enabled", True):
+        _positive(cc.get("duration_tau", 60.0), "crosscheck.duration_tau", source)
+        fields = {k: v for k, v in cc.items() if k in _LATTICE_KEYS}
+        try:
+            cc_spec = LatticeSpec(**{"nx": 2, "ny": 2, "boundary": "open", **fields, "rule": "capacitive"})
+        except InputError as exc:
+            raise InputError(f"{source}: [crosscheck] {exc}") from None
+        if cc_spec.nx * cc_spec.ny > 16:
+            raise InputError(f"{source}: crosscheck {cc_spec.nx} x {cc_spec.ny} is too large for a transistor-level "
+                             "run in a pipeline; use at most 16 cells (e.g. nx = ny = 2)")
+    bad = [f for f in sec["report"].get("tables", list(_TABLE_FORMATS)) if f not in _TABLE_FORMATS]
+    if bad:
+        raise InputError(f"{source}: report.tables: {', '.join(bad)} unknown; choose from {', '.join(_TABLE_FORMATS)}")
+    return PipelineConfig(path=source, sha256=sha, name=name, sections=sec, conditions=cond, recipe=recipe,
+                          card_file=card_file, lattice=spec, crosscheck_spec=cc_spec)
+
+
+def _card_path(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.is_file():
+        return candidate.resolve()
+    matches = sorted((REPO_DIR / "models").rglob(f"{name_or_path}.json"))
+    return matches[0]
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and check a pipeline config (TOML); every error names the key path and what is expected."""
+    source = Path(path)
+    if not source.is_file():
+        raise InputError(f"config {source} not found (the built-in default is {DEFAULT_CONFIG}; "
+                         "`hwsim run` without a config runs it)")
+    raw = source.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    _check_schema(data, source)
+    return _build(data, source, hashlib.sha256(raw).hexdigest())
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _card_stage(cfg: PipelineConfig, folder: Path, progress: Callable[[str], None]) -> None:
+    """Calibrate (or copy) the card; keep residuals and downsampled SPICE waveforms."""
+    from hwsim.calibrate import calibrate_point, residual_table_text
+    from hwsim.modelcard import load_card, save_card
+
+    if cfg.recipe is None:
+        save_card(load_card(cfg.card_file), folder / "card.json")
+        return
+    traces: dict = {}
+    cal = calibrate_point(cfg.recipe, cfg.conditions, progress, name=cfg.recipe.name, traces=traces)
+    allow = cfg.sections["calibration"].get("allow_out_of_tolerance", False)
+    if not cal.within_tolerance and not allow:
+        from hwsim.calibrate import CalibrationError
+
+        raise CalibrationError("the calibrated card missed its tolerance (set calibration.allow_out_of_tolerance "
+                               f"= true to go on with it):\n{residual_table_text(cal)}")
+    save_card(cal.card, folder / "card.json")
+    np.savez_compressed(folder / "traces.npz", **_waveforms(traces, cfg))
+
+
+def _resample(t: np.ndarray, window: tuple[float, float], points: int, **signals) -> dict:
+    grid = np.linspace(window[0], window[1], points)
+    return {"t": grid, **{k: np.interp(grid, t, v) for k, v in signals.items()}}
+
+
+def _waveforms(traces: dict, cfg: PipelineConfig, points: int = 6000) -> dict:
+    """Downsampled SPICE waveforms for the report: hysteresis loop, step response, one ring."""
+    out = {}
+    hy = traces["hysteresis"]
+    for k, v in _resample(hy.time, (0.0, float(hy.time[-1])), points, x=hy["x"], o=hy["o"]).items():
+        out[f"hyst_{k}"] = v
+    st = traces["step"]
+    for k, v in _resample(st.time, (0.0, float(st.time[-1])), points, x=st["x"], o=st["o"], u=st["u"]).items():
+        out[f"step_{k}"] = v
+    sizes = sorted(int(k[4:]) for k in traces if k.startswith("ring"))
+    n = cfg.lattice.ring_size if cfg.lattice.ring_size in sizes else sizes[0]
+    ring = traces[f"ring{n}"]
+    rc = cfg.conditions.rc_s
+    shown = {f"o{i}": ring[f"o{i}"] for i in range(min(n, 3))}
+    window = (0.0, min(float(ring.time[-1]), rc + 4 * n * 2.2 * rc))
+    for k, v in _resample(ring.time, window, points, x0=ring["x0"], **shown).items():
+        out[f"ring_{k}"] = v
+    out["ring_n"] = np.array(n)
+    out["rc_s"] = np.array(rc)
+    return out
+
+
+def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None:
+    from tqdm import tqdm
+
+    from hwsim.lattice import build_lattice
+    from hwsim.simulate import SimConfig, save_run, simulate
+
+    sim = cfg.sections["simulation"]
+    tau = card.value("tau_s")
+    config = SimConfig(duration=sim.get("duration_tau", 300.0) * tau,
+                       dt=sim["dt_tau"] * tau if "dt_tau" in sim else None, seed=sim.get("seed", 0),
+                       init=sim.get("init", "random_pulse"), engine=sim.get("engine", "brian"),
+                       target=sim.get("target", "cython"))
+    lattice = build_lattice(cfg.lattice)
+    n_steps = int(round(config.duration / config.step_size(card)))
+    with tqdm(total=n_steps, desc=f"  lattice {lattice.n_neurons} neurons ({config.engine})", unit="step",
+              unit_scale=True, leave=False, disable=quiet) as bar:
+        run = simulate(card, lattice, config, progress=bar.update)
+    save_run(run, folder / "run.npz")
+
+
+def _last_phase_time(card, ring_size: int, duration: float) -> float:
+    """Last time (card units) at which every oscillating ring's phase is defined: phases need a
+    firing onset after t, so stop 1.5 ring periods (:func:`~hwsim.behavior.ring_hop_law`) before the end."""
+    from hwsim.behavior import ring_hop_law
+
+    hop = ring_hop_law(card, ring_size) or _HOP_BOUND_TAU * card.value("tau_s")
+    return duration - 1.5 * ring_size * hop
+
+
+def _power_warnings(breakdown_j: Mapping[str, float], firings_per_tau: float) -> list[str]:
+    """Why a power estimate should not be trusted, if it should not."""
+    out = []
+    if any(v < 0 for v in breakdown_j.values()):
+        bad = ", ".join(k for k, v in breakdown_j.items() if v < 0)
+        out.append(f"negative energy ({bad}): inputs moved x by more than the coupling capacitors can carry "
+                   "(the summing rule costed as capacitors is not a circuit here); do not use this estimate")
+    if firings_per_tau > 0.5:
+        out.append(f"{firings_per_tau:.2f} firings per neuron per tau: neurons chatter (fire and rest within a few "
+                   "steps), which no ring of this card does; the lattice is outside the model's regime")
+    return out
+
+
+def _analysis_stage(cfg: PipelineConfig, card, run_file: Path, folder: Path) -> None:
+    from hwsim.energycheck import ring_energy_check
+    from hwsim.lattice import build_lattice
+    from hwsim.power import estimate_power
+    from hwsim.simulate import load_run
+    from hwsim.store import write_json_atomic
+    from hwsim.study import analyse_run
+
+    run = load_run(run_file)
+    lattice = build_lattice(run.spec)
+    met = cfg.sections["metrics"]
+    tau = card.value("tau_s")
+    duration = run.n_steps * run.dt
+    times = np.geomspace(met.get("t_first_tau", 1.0) * tau, _last_phase_time(card, run.spec.ring_size, duration),
+                         met.get("n_times", 24))
+    n_snap = met.get("snapshots", 4)
+    marks = tuple(sorted({int(round(k)) for k in np.linspace(0, len(times) - 1, n_snap + 1)[1:]}))
+    rows, summary, snaps = analyse_run(run, lattice, times, met.get("ss_fraction", 0.25), marks)
+    write_json_atomic(folder / "metrics.json", {"times_s": times.tolist(), "tau_s": tau, "rows": rows,
+                                                "summary": summary, "snapshots": snaps})
+    pw = cfg.sections["power"]
+    if pw.get("enabled", True) and card.supply:
+        t0 = pw.get("window_from", 0.5) * duration
+        report = estimate_power(run, lattice, t0, duration)
+        firings = int(report.neurons["firings"].sum())
+        warnings = _power_warnings(report.breakdown(), firings / lattice.n_neurons / ((duration - t0) / tau))
+        write_json_atomic(folder / "power.json", {"warnings": warnings,
+            "window_s": [t0, duration], "total_j": report.total_j, "power_w": report.power_w,
+            "power_per_neuron_w": report.power_w / lattice.n_neurons, "breakdown_j": report.breakdown(),
+            "firings": firings, "energy_per_firing_j": report.total_j / max(firings, 1),
+            "assumptions": list(report.assumptions), "neurons": lattice.n_neurons, "rings": lattice.n_rings})
+        sizes = sorted(int(k[len("e_period_n"):-2]) for k in card.energy if k.startswith("e_period_n"))
+        if sizes:
+            write_json_atomic(folder / "ring_energy.json", ring_energy_check(card, sizes))
+
+
+def _crosscheck_stage(cfg: PipelineConfig, card, folder: Path) -> None:
+    from hwsim.crosscheck import crosscheck, write_crosscheck
+
+    duration = cfg.sections["crosscheck"].get("duration_tau", 60.0) * card.value("tau_s")
+    cc = crosscheck(card, cfg.crosscheck_spec, duration, backend=cfg.conditions.backend,
+                    timeout_s=max(cfg.conditions.timeout_s, 900.0))
+    write_crosscheck(cc, folder)
+
+
+def _stage(store, result: PipelineResult, name: str, inputs: Mapping, compute: Callable[[Path], None],
+           progress: Progress) -> StageInfo:
+    from hwsim.store import input_key
+
+    key = input_key({"stage": name, "hwsim": __version__, **inputs})
+    start = time.perf_counter()
+    cached = store.has(name, key)
+    if not cached:
+        progress(name, "running")
+        with store.writing(name, key, {"stage": name, "inputs": inputs}) as tmp:
+            compute(tmp)
+    info = StageInfo(name=name, key=key, folder=store.folder(name, key), cached=cached,
+                     seconds=time.perf_counter() - start)
+    progress(name, None)
+    result.stages[name] = info
+    return info
+
+
+def stage_names(cfg: PipelineConfig) -> list[str]:
+    """The stages ``cfg`` runs, in order (the report comes after them)."""
+    return ["card", "lattice", "analysis"] + (["crosscheck"] if cfg.crosscheck_spec is not None else [])
+
+
+def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, output_dir: str | Path | None = None,
+                 progress: Progress = lambda stage, message: None, quiet: bool = True) -> PipelineResult:
+    """Run (or reuse) every stage of ``cfg`` and write the report; see the module docstring.
+
+    ``progress(stage, message)`` hears what a stage is doing, and ``message = None`` when it is
+    done; ``quiet = False`` shows the lattice's own step bar on stderr.
+
+    ``cache_dir``: stage store root (default ``.hwsim-cache/pipeline``); ``output_dir``: the report
+    folder (default ``<report.output_dir>/<YYYYmmdd-HHMMSS>_<name>``).
+    """
+    import datetime as dt
+
+    from hwsim.calibrate import _netlist_hashes
+    from hwsim.modelcard import load_card
+    from hwsim.report import write_report
+    from hwsim.store import DEFAULT_CACHE, StageStore
+
+    start = time.perf_counter()
+    store = StageStore(cache_dir if cache_dir is not None else DEFAULT_CACHE / "pipeline")
+    result = PipelineResult(config=cfg)
+    sec = cfg.sections
+    if cfg.recipe is not None:
+        card_inputs = {"circuit": vars(cfg.conditions), "spice": sec["spice"], "calibration": sec["calibration"],
+                       "netlists": _netlist_hashes()}
+    else:
+        card_inputs = {"card_sha256": hashlib.sha256(cfg.card_file.read_bytes()).hexdigest()}
+    card_stage = _stage(store, result, "card", card_inputs, lambda f: _card_stage(cfg, f, lambda m: progress("card", m)), progress)
+    card = load_card(card_stage.folder / "card.json")
+    lat_stage = _stage(store, result, "lattice", {"card": card_stage.key, "lattice": vars(cfg.lattice),
+                                                 "simulation": sec["simulation"]},
+                       lambda f: _lattice_stage(cfg, card, f, quiet), progress)
+    _stage(store, result, "analysis", {"lattice": lat_stage.key, "metrics": sec["metrics"], "power": sec["power"]},
+           lambda f: _analysis_stage(cfg, card, lat_stage.folder / "run.npz", f), progress)
+    if cfg.crosscheck_spec is not None:
+        _stage(store, result, "crosscheck", {"card": card_stage.key, "crosscheck": sec["crosscheck"]},
+               lambda f: _crosscheck_stage(cfg, card, f), progress)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = Path(output_dir) if output_dir is not None else \
+        Path(sec["report"].get("output_dir", "reports")) / f"{stamp}_{cfg.name}"
+    progress("report", "writing")
+    result.wall_s = time.perf_counter() - start
+    result.report_dir = write_report(result, folder)
+    progress("report", None)
+    return result
+

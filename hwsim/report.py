@@ -1,0 +1,273 @@
+"""The pipeline report: a self-contained ``report.html``, ``report.json``, tables and figures.
+
+:func:`write_report` reads the stage folders of a :class:`~hwsim.pipeline.PipelineResult` and
+writes into the report folder:
+
+- ``report.json``: every number the HTML shows (config, stages and their cache keys, circuit,
+  card, calibration residuals, lattice, synchronisation summary and time series, power, ring
+  energies, cross-check, versions and provenance);
+- ``tables/*.csv`` and ``tables/*.parquet`` (as ``report.tables`` asks);
+- ``figures/*.png``, also embedded (base64) in ``report.html``, which needs no network or other
+  file to open. A small inline script marks the page ``data-render-check="ok"`` once every figure
+  has decoded (``broken: ...`` otherwise); :func:`check_render` loads the page in headless
+  Chromium and reads that mark.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+import importlib.metadata
+import json
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from hwsim.errors import HwsimError, MissingDependencyError
+from hwsim.store import write_json_atomic
+
+__all__ = ["write_report", "check_render", "collect_versions"]
+
+_PACKAGES = ("numpy", "scipy", "pandas", "brian2", "PySpice", "matplotlib", "jinja2", "sky130", "dask",
+             "distributed")
+
+
+def collect_versions() -> dict:
+    """Versions of Python, the platform, ngspice and every package the pipeline uses."""
+    from hwsim import __version__
+    from hwsim.spice import _safe_version
+
+    out = {"hwsim": __version__, "python": platform.python_version(), "platform": platform.platform(),
+           "ngspice": _safe_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _read(folder: Path, name: str):
+    path = folder / name
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str]]:
+    """Hysteresis loop, step response and ring waveforms, SPICE vs behavioural."""
+    from hwsim.behavior import input_node_trace, output_trace, ring_network, schmitt_trace, simulate_events
+    from hwsim.measure import crossings
+    from hwsim.plot import plot_hysteresis, plot_overlay
+
+    vdd = card.value("vdd_v")
+    figs = [("Hysteresis loop", plot_hysteresis(w["hyst_x"], w["hyst_o"], card, fig_dir / "hysteresis.png"),
+             "SPICE transfer curve o(x) of the Schmitt trigger (slow triangle sweep) and the card's ideal loop. "
+             "The card's VT- is fitted to ring periods, i.e. at the slew x has in a ring, so it sits below the "
+             "slow-sweep VT-.")]
+    t, u = w["step_t"], w["step_u"]
+    up, down = crossings(t, u, vdd / 2, "rising"), crossings(t, u, vdd / 2, "falling")
+    du = float(u.max() - u.min())
+    steps = [(float(up[0]), du)] + ([(float(down[0]), -du)] if len(down) else [])
+    x_model = input_node_trace(card, t, steps)
+    figs.append(("Step response", plot_overlay(t, {"u": u, "x": w["step_x"], "o": w["step_o"]},
+                                               {"x": x_model, "o": schmitt_trace(card, t, x_model)},
+                                               fig_dir / "step.png", "one neuron, input step up and back down"),
+                 "Input u, input node x and output o of one neuron: SPICE (solid) and the card (dashed)."))
+    n, t = int(w["ring_n"]), w["ring_t"]
+    kick = float(w["rc_s"])
+    events = simulate_events(card, ring_network(n), float(t[-1]) + kick, kicks=((kick, 0, None),))
+    spice_on = crossings(t, w["ring_o1"], vdd / 2, "falling")
+    model_on = events.onsets(1)
+    shift = float(spice_on[0] - model_on[0]) if len(spice_on) and len(model_on) else 0.0
+    shifted = type(events)(events.time_s + shift, events.neuron, events.fired)
+    spice = {"x0": w["ring_x0"], **{f"o{i}": w[f"ring_o{i}"] for i in range(min(n, 3))}}
+    model = {f"o{i}": output_trace(card, t, shifted, i) for i in range(min(n, 3))}
+    figs.append((f"Ring of {n}", plot_overlay(t, spice, model, fig_dir / "ring.png",
+                                              f"ring of {n}, kicked once at {kick * 1e6:.2f} us"),
+                 f"First outputs of a SPICE ring of {n} and of the card's exact event engine, the model shifted "
+                 f"by {shift * 1e9:+.1f} ns so that neuron 1 first fires together (the SPICE kick is a current "
+                 "pulse, the model's an ideal jump); any drift after that is period error."))
+    return figs
+
+
+def _table(rows, columns=None) -> str:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.5g}", border=0, classes="tbl")
+
+
+def _embed(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def write_report(result, folder: str | Path) -> Path:
+    """Write the report of a finished pipeline run into ``folder`` (see the module docstring)."""
+    import jinja2
+    import pandas as pd
+
+    from hwsim.lattice import build_lattice
+    from hwsim.modelcard import load_card
+    from hwsim.plot import plot_breakdown, plot_power_table, plot_ring_periods, plot_snapshots, plot_sync
+    from hwsim.simulate import load_run
+
+    folder = Path(folder)
+    fig_dir, tab_dir = folder / "figures", folder / "tables"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    tab_dir.mkdir(parents=True, exist_ok=True)
+    cfg, st = result.config, result.stages
+    card = load_card(st["card"].folder / "card.json")
+    run = load_run(st["lattice"].folder / "run.npz")
+    lattice = build_lattice(run.spec)
+    metrics = _read(st["analysis"].folder, "metrics.json")
+    power = _read(st["analysis"].folder, "power.json")
+    ring_energy = _read(st["analysis"].folder, "ring_energy.json")
+    cc = _read(st["crosscheck"].folder, "crosscheck.json") if "crosscheck" in st else None
+    tau = card.value("tau_s")
+    sections, tables = [], {}
+
+    residuals = list(card.fit.get("residuals", []))
+    figs = []
+    traces = st["card"].folder / "traces.npz"
+    if traces.is_file():
+        with np.load(traces) as npz:
+            figs += _waveform_figures({k: npz[k] for k in npz.files}, card, fig_dir)
+    if residuals:
+        figs.append(("Ring period vs N", plot_ring_periods(residuals, fig_dir / "ring_periods.png"),
+                     "SPICE ring periods and the card's, with the model error; squares: sizes the fit used."))
+        tables["calibration_residuals"] = residuals
+    params = [{"parameter": k, "value": p.value, "unit": p.unit, "stderr": p.stderr, "source": p.source}
+              for k, p in sorted(card.parameters.items())]
+    tables["card_parameters"] = params
+    sections.append({"id": "circuit", "title": "Circuit, conditions and behavioural model card",
+                     "tables": [("Conditions", _table([card.conditions])),
+                                ("Card parameters", _table(params)),
+                                ("Fit quality (calibration residuals)", _table(residuals) if residuals else
+                                 "<p>card given by the config (no calibration in this run)</p>")],
+                     "figures": figs})
+    rows = metrics["rows"]
+    tables["sync_timeseries"] = rows
+    summary = metrics["summary"]
+    figs = [("Phases and domains", plot_snapshots(lattice, metrics["snapshots"], tau, fig_dir / "snapshots.png"),
+             "Ring phases (hue; grey: silent) and domains (connected same-phase neighbours; grey: walls) over time."),
+            ("Order and correlation length", plot_sync(rows, summary, tau, fig_dir / "sync.png"),
+             "xi(t) log-log with the power-law fit of its growth (up to its maximum), R(t) and the mean local "
+             "order.")]
+    lat_info = {"geometry": run.spec.geometry, "nx": run.spec.nx, "ny": run.spec.ny, "ring_size": run.spec.ring_size,
+                "shared": run.spec.shared, "orientation": run.spec.orientation, "boundary": run.spec.boundary,
+                "coupling_weight": run.spec.coupling_weight, "rule": run.spec.rule, "neurons": lattice.n_neurons,
+                "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
+                "duration_tau": run.n_steps * run.dt / tau, "dt_s": run.dt, "events": int(len(run.events.step)),
+                "engine": run.config.engine, "target": run.config.target, "seed": run.config.seed,
+                "init": run.config.init, "sim_wall_s": run.wall_s}
+    sync_summary = {k: v for k, v in summary.items() if k != "orbit_counts"}
+    sections.append({"id": "lattice", "title": "Lattice and synchronisation",
+                     "tables": [("Lattice run", _table([lat_info])), ("Synchronisation summary", _table([sync_summary])),
+                                ("Time series", _table(rows, ["t", "R", "xi", "xi_capped", "local_order", "lag_std",
+                                                              "n_domains", "largest_domain", "wall_density",
+                                                              "active_rings"]))],
+                     "figures": figs})
+    if power is not None:
+        window = power["window_s"][1] - power["window_s"][0]
+        figs = [("Power by mechanism", plot_breakdown(power["breakdown_j"], window, fig_dir / "power_breakdown.png"),
+                 f"Average supply power of the whole lattice over the last {window / tau:.0f} tau, by mechanism.")]
+        brk = [{"mechanism": k, "energy_j": v, "power_w": v / window, "share": v / power["total_j"]}
+               for k, v in power["breakdown_j"].items()]
+        tables["power_breakdown"] = brk
+        warn = "".join(f"<p style='color:#b00'><b>Warning:</b> {w}</p>" for w in power.get("warnings", []))
+        ptables = [("Lattice power", warn + _table([{k: power[k] for k in ("total_j", "power_w", "power_per_neuron_w",
+                                                                     "firings", "energy_per_firing_j", "neurons")}])),
+                   ("Breakdown", _table(brk))]
+        if ring_energy:
+            frame = pd.DataFrame(ring_energy).assign(card=card.name)
+            tables["ring_energy"] = ring_energy
+            paths = plot_power_table(frame, fig_dir)
+            figs.append(("Energy per ring period vs N", paths[0],
+                         "Behavioural estimate (lines) vs SPICE (markers) of the energy per ring period."))
+            ptables.append(("Ring energy: model vs SPICE", _table(ring_energy)))
+        ptables.append(("Assumptions", "<ul>" + "".join(f"<li>{a}</li>" for a in power["assumptions"]) + "</ul>"))
+        sections.append({"id": "power", "title": "Power and energy", "tables": ptables, "figures": figs})
+    if cc is not None:
+        tables["crosscheck"] = cc["rows"]
+        figs = [(name, st["crosscheck"].folder / f"{stem}.png", text) for name, stem, text in (
+            ("Transistor vs behavioural outputs", "overlay", "First neuron of each ring, ngspice vs the card."),
+            ("Firing raster", "firings", "Firing onsets of every neuron, ngspice vs the card."))]
+        spec = cfg.crosscheck_spec
+        sections.append({"id": "crosscheck", "title": f"Cross-check: transistor-level vs behavioural "
+                                                       f"({spec.geometry} {spec.nx} x {spec.ny}, shared {spec.shared})",
+                         "tables": [("Verdict", f"<p><b>{'PASS' if cc['passed'] else 'FAIL'}</b>; the circuit follows "
+                                                f"the <b>{cc['rule_followed']}</b> rule; ngspice "
+                                                f"{cc['spice_wall_s']:.1f} s vs behavioural "
+                                                f"{cc['behavioural_wall_s']:.3f} s</p>"),
+                                    ("Metrics", _table(cc["rows"]))],
+                         "figures": figs})
+    stages = {k: {"key": v.key, "cached": v.cached, "seconds": v.seconds, "folder": str(v.folder)} for k, v in st.items()}
+    versions = collect_versions()
+    payload = {"name": cfg.name, "config": {"path": str(cfg.path), "sha256": cfg.sha256, "sections": cfg.sections},
+               "stages": stages, "wall_s": result.wall_s, "circuit": card.conditions,
+               "card": card.to_dict(), "calibration": {"residuals": residuals,
+                                                       "within_tolerance": card.within_tolerance},
+               "lattice": lat_info, "metrics": {"summary": summary, "timeseries": rows, "times_s": metrics["times_s"]},
+               "power": power, "ring_energy": ring_energy, "crosscheck": cc, "versions": versions}
+    write_json_atomic(folder / "report.json", payload)
+    formats = cfg.sections["report"].get("tables", ["csv", "parquet"])
+    for name, rows_ in tables.items():
+        frame = pd.DataFrame(rows_)
+        if "csv" in formats:
+            frame.to_csv(tab_dir / f"{name}.csv", index=False)
+        if "parquet" in formats:
+            frame.to_parquet(tab_dir / f"{name}.parquet", index=False)
+    sections.append({"id": "provenance", "title": "Versions and provenance",
+                     "tables": [("Stages (content-hashed; cached = reused from an earlier run)",
+                                 _table([{"stage": k, **v} for k, v in stages.items()])),
+                                ("Versions", _table([versions])),
+                                ("Card provenance", _table([{k: v for k, v in card.provenance.items()
+                                                             if k != "netlists_sha256"}])),
+                                ("Netlist hashes", _table([card.provenance.get("netlists_sha256", {})])),
+                                ("Config", f"<pre>{_html.escape(cfg.path.read_text())}</pre>")],
+                     "figures": []})
+    for sec in sections:
+        sec["figures"] = [{"title": t, "src": _embed(p), "caption": c, "file": p.name} for t, p, c in sec["figures"]]
+    env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim", "templates"), autoescape=False)
+    html = env.get_template("report.html.j2").render(name=cfg.name, sections=sections, card=card, lattice=lat_info,
+                                                     summary=summary, power=power, cc=cc, versions=versions,
+                                                     wall_s=result.wall_s, tau=tau)
+    (folder / "report.html").write_text(html)
+    return folder
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise MissingDependencyError("headless Chromium not found: install it with `apt-get install -y chromium`")
+
+
+def check_render(html: str | Path, screenshot: str | Path | None = None, timeout_s: float = 120.0) -> str:
+    """Open ``html`` in headless Chromium (offline, no sandbox profile left behind) and return its
+    render mark (``"ok"`` when every figure decoded); raises :class:`HwsimError` when Chromium fails
+    or the page is not ``ok``. ``screenshot``: also save a PNG of the top of the page."""
+    import re
+
+    html = Path(html).resolve()
+    base = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--no-first-run", "--disable-background-networking", "--disable-extensions", "--mute-audio",
+            "--virtual-time-budget=15000"]
+    with tempfile.TemporaryDirectory(prefix="hwsim-chromium-") as profile:
+        opts = base + [f"--user-data-dir={profile}"]
+        proc = subprocess.run(opts + ["--dump-dom", html.as_uri()], capture_output=True, text=True,
+                              timeout=timeout_s)
+        mark = re.search(r'data-render-check="([^"]*)"', proc.stdout)
+        if proc.returncode != 0 or mark is None or mark.group(1) != "ok":
+            found = mark.group(1) if mark else "no mark (the inline check did not run)"
+            raise HwsimError(f"report {html} did not render cleanly in Chromium (exit {proc.returncode}): {found}\n"
+                             f"{proc.stderr[-2000:]}")
+        if screenshot is not None:
+            shot = Path(screenshot).resolve()
+            subprocess.run(opts + [f"--screenshot={shot}", "--window-size=1280,2400", "--hide-scrollbars",
+                                   html.as_uri()], capture_output=True, text=True, timeout=timeout_s, check=True)
+    return mark.group(1)
