@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # hwsim quickstart: installs everything a fresh Debian machine needs, then runs one job.
 #
-#   ./quickstart.sh demo    install, then characterise the sky130 tt neuron and rings N = 3..8
-#   ./quickstart.sh test    install, then run the whole test suite (what CI runs)
+#   ./quickstart.sh demo    install, then run the pipeline on the built-in default config
+#                           (sky130 tt neuron -> card -> 48 x 48 lattice -> metrics + power -> report)
+#   ./quickstart.sh test    install (plus headless Chromium for the report render test), then run
+#                           the whole test suite (what CI runs)
 #
 # Idempotent: ngspice is installed from Debian packages only if missing, the virtualenv (.venv)
 # is created once and the package reinstalled only when pyproject.toml changed.
@@ -16,6 +18,12 @@ if ! dpkg -s ngspice libngspice0 libngspice0-dev >/dev/null 2>&1; then
   echo "== installing ngspice (Debian packages)" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ngspice libngspice0 libngspice0-dev >&2
+fi
+
+if [ "$job" = test ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing headless Chromium (Debian package; the report render test uses it)" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >&2
 fi
 
 python="${PYTHON:-python3}"
@@ -37,7 +45,6 @@ fi
 export OMP_NUM_THREADS=1
 mkdir -p reports
 case "$job" in
-  demo) exec .venv/bin/hwsim characterize --library sky130 --corner tt --ring-sizes 3-8 \
-          --csv reports/characterize_sky130_tt.csv "$@" ;;
+  demo) exec .venv/bin/hwsim run "$@" ;;
   test) exec .venv/bin/python -m pytest "$@" ;;
 esac

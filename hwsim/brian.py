@@ -26,11 +26,12 @@ import numpy as np
 
 from hwsim.engine import Discretised, Events, State
 from hwsim.errors import InputError, MissingDependencyError
+from hwsim.store import DEFAULT_CACHE
 
 __all__ = ["run_brian", "TARGETS", "CACHE_DIR"]
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
-CACHE_DIR = Path(os.environ.get("HWSIM_CACHE", Path(__file__).resolve().parent.parent / ".hwsim-cache"))
+CACHE_DIR = DEFAULT_CACHE
 
 # Brian2 passes expressions through sympy, which may reorder a sum of three terms (and so its
 # rounding); every statement here adds at most two terms, so both engines round identically.

@@ -56,8 +56,8 @@ from hwsim.devices import NETLIST_DIR
 from hwsim.errors import HwsimError, InputError
 from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
 
-__all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate", "calibrate_point",
-           "residual_table_text", "REPO_DIR"]
+__all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate",
+           "calibrate_point", "residual_table_text", "netlist_hashes", "REPO_DIR"]
 
 REPO_DIR = NETLIST_DIR.parent
 FITTABLE = ("vt_minus_v", "vt_plus_v", "tau_s", "v_clamp_v", "delay_s")
@@ -191,7 +191,7 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
                   period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)))
 
 
-def _netlist_hashes() -> dict[str, str]:
+def netlist_hashes() -> dict[str, str]:
     files = sorted((NETLIST_DIR / "cells").glob("*.sp")) + sorted((NETLIST_DIR / "devices").glob("*.sp")) + \
         sorted((NETLIST_DIR / "benches").glob("*.sp"))
     return {str(f.relative_to(NETLIST_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()[:16] for f in files}
@@ -207,7 +207,7 @@ def _provenance(recipe: Recipe, cond: Conditions | None) -> dict:
             "python": platform.python_version()}
     if cond is not None:
         info.update({"ngspice": ngspice_version(), "pyspice": importlib.metadata.version("PySpice"),
-                     "backend": cond.backend, "netlists_sha256": _netlist_hashes()})
+                     "backend": cond.backend, "netlists_sha256": netlist_hashes()})
     return info
 
 

@@ -331,16 +331,18 @@ def _last_phase_time(card, ring_size: int, duration: float) -> float:
     return duration - 1.5 * ring_size * hop
 
 
-def _power_warnings(breakdown_j: Mapping[str, float], firings_per_tau: float) -> list[str]:
-    """Why a power estimate should not be trusted, if it should not."""
+def _power_warnings(breakdown_j: Mapping[str, float], firings_per_tau: float, hop_tau: float) -> list[str]:
+    """Why a power estimate should not be trusted, if it should not (``hop_tau``: a ring's hop time
+    in tau; a neuron firing more often than once per hop is not carrying ring pulses)."""
     out = []
     if any(v < 0 for v in breakdown_j.values()):
         bad = ", ".join(k for k, v in breakdown_j.items() if v < 0)
         out.append(f"negative energy ({bad}): inputs moved x by more than the coupling capacitors can carry "
                    "(the summing rule costed as capacitors is not a circuit here); do not use this estimate")
-    if firings_per_tau > 0.5:
-        out.append(f"{firings_per_tau:.2f} firings per neuron per tau: neurons chatter (fire and rest within a few "
-                   "steps), which no ring of this card does; the lattice is outside the model's regime")
+    if firings_per_tau > 1 / hop_tau:
+        out.append(f"{firings_per_tau:.2f} firings per neuron per tau, more than one per ring hop ({hop_tau:.2f} tau): "
+                   "neurons re-fire faster than pulses travel (the summing of several inputs re-triggers them), a "
+                   "state no ring of this card shows in SPICE; treat the estimate with care")
     return out
 
 
@@ -369,7 +371,10 @@ def _analysis_stage(cfg: PipelineConfig, card, run_file: Path, folder: Path) -> 
         t0 = pw.get("window_from", 0.5) * duration
         report = estimate_power(run, lattice, t0, duration)
         firings = int(report.neurons["firings"].sum())
-        warnings = _power_warnings(report.breakdown(), firings / lattice.n_neurons / ((duration - t0) / tau))
+        from hwsim.behavior import ring_hop_law
+
+        hop = (ring_hop_law(card, run.spec.ring_size) or _HOP_BOUND_TAU * tau) / tau
+        warnings = _power_warnings(report.breakdown(), firings / lattice.n_neurons / ((duration - t0) / tau), hop)
         write_json_atomic(folder / "power.json", {"warnings": warnings,
             "window_s": [t0, duration], "total_j": report.total_j, "power_w": report.power_w,
             "power_per_neuron_w": report.power_w / lattice.n_neurons, "breakdown_j": report.breakdown(),
@@ -424,7 +429,7 @@ def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, ou
     """
     import datetime as dt
 
-    from hwsim.calibrate import _netlist_hashes
+    from hwsim.calibrate import netlist_hashes
     from hwsim.modelcard import load_card
     from hwsim.report import write_report
     from hwsim.store import DEFAULT_CACHE, StageStore
@@ -435,10 +440,11 @@ def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, ou
     sec = cfg.sections
     if cfg.recipe is not None:
         card_inputs = {"circuit": vars(cfg.conditions), "spice": sec["spice"], "calibration": sec["calibration"],
-                       "netlists": _netlist_hashes()}
+                       "netlists": netlist_hashes()}
     else:
         card_inputs = {"card_sha256": hashlib.sha256(cfg.card_file.read_bytes()).hexdigest()}
-    card_stage = _stage(store, result, "card", card_inputs, lambda f: _card_stage(cfg, f, lambda m: progress("card", m)), progress)
+    card_stage = _stage(store, result, "card", card_inputs,
+                        lambda f: _card_stage(cfg, f, lambda m: progress("card", m)), progress)
     card = load_card(card_stage.folder / "card.json")
     lat_stage = _stage(store, result, "lattice", {"card": card_stage.key, "lattice": vars(cfg.lattice),
                                                  "simulation": sec["simulation"]},

@@ -228,9 +228,12 @@ def plot_sync(rows: list[dict], summary: dict, tau_s: float, path: Path) -> Path
     xi = np.array([r["xi"] for r in rows])
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax.loglog(t, xi, "o-", ms=3, label="xi (1/e crossing of C(d))")
+    capped = np.array([bool(r.get("xi_capped")) for r in rows])
+    if capped.any():
+        ax.loglog(t[capped], xi[capped], "o", ms=7, mfc="none", color="C7", label="capped: C(d) > 1/e out to L/2")
     z = summary.get("growth_exponent", float("nan"))
     if np.isfinite(z):
-        sel = (t <= summary["growth_fit_t_max"] / tau_s) & np.isfinite(xi) & (xi > 0)
+        sel = (t >= summary["growth_fit_t_min"] / tau_s) & (t <= summary["growth_fit_t_max"] / tau_s) & (xi > 0)
         c = np.mean(np.log(xi[sel]) - z * np.log(t[sel]))
         ax.loglog(t[sel], np.exp(c) * t[sel] ** z, "--", color="C3", label=f"fit xi ~ t^{z:.2f}")
     ax.set_xlabel("time (tau)")

@@ -104,34 +104,33 @@ def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
-def write_report(result, folder: str | Path) -> Path:
-    """Write the report of a finished pipeline run into ``folder`` (see the module docstring)."""
-    import jinja2
-    import pandas as pd
+class _Inputs:
+    """The stage results a report reads (card, run, lattice, metrics, power, cross-check)."""
 
-    from hwsim.lattice import build_lattice
-    from hwsim.modelcard import load_card
-    from hwsim.plot import plot_breakdown, plot_power_table, plot_ring_periods, plot_snapshots, plot_sync
-    from hwsim.simulate import load_run
+    def __init__(self, result) -> None:
+        from hwsim.lattice import build_lattice
+        from hwsim.modelcard import load_card
+        from hwsim.simulate import load_run
 
-    folder = Path(folder)
-    fig_dir, tab_dir = folder / "figures", folder / "tables"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    tab_dir.mkdir(parents=True, exist_ok=True)
-    cfg, st = result.config, result.stages
-    card = load_card(st["card"].folder / "card.json")
-    run = load_run(st["lattice"].folder / "run.npz")
-    lattice = build_lattice(run.spec)
-    metrics = _read(st["analysis"].folder, "metrics.json")
-    power = _read(st["analysis"].folder, "power.json")
-    ring_energy = _read(st["analysis"].folder, "ring_energy.json")
-    cc = _read(st["crosscheck"].folder, "crosscheck.json") if "crosscheck" in st else None
-    tau = card.value("tau_s")
-    sections, tables = [], {}
+        st = result.stages
+        self.cfg, self.stages = result.config, st
+        self.card = load_card(st["card"].folder / "card.json")
+        self.run = load_run(st["lattice"].folder / "run.npz")
+        self.lattice = build_lattice(self.run.spec)
+        self.metrics = _read(st["analysis"].folder, "metrics.json")
+        self.power = _read(st["analysis"].folder, "power.json")
+        self.ring_energy = _read(st["analysis"].folder, "ring_energy.json")
+        self.cc = _read(st["crosscheck"].folder, "crosscheck.json") if "crosscheck" in st else None
+        self.tau = self.card.value("tau_s")
 
+
+def _circuit_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
+    from hwsim.plot import plot_ring_periods
+
+    card = inp.card
     residuals = list(card.fit.get("residuals", []))
     figs = []
-    traces = st["card"].folder / "traces.npz"
+    traces = inp.stages["card"].folder / "traces.npz"
     if traces.is_file():
         with np.load(traces) as npz:
             figs += _waveform_figures({k: npz[k] for k in npz.files}, card, fig_dir)
@@ -142,99 +141,138 @@ def write_report(result, folder: str | Path) -> Path:
     params = [{"parameter": k, "value": p.value, "unit": p.unit, "stderr": p.stderr, "source": p.source}
               for k, p in sorted(card.parameters.items())]
     tables["card_parameters"] = params
-    sections.append({"id": "circuit", "title": "Circuit, conditions and behavioural model card",
-                     "tables": [("Conditions", _table([card.conditions])),
-                                ("Card parameters", _table(params)),
-                                ("Fit quality (calibration residuals)", _table(residuals) if residuals else
-                                 "<p>card given by the config (no calibration in this run)</p>")],
-                     "figures": figs})
-    rows = metrics["rows"]
+    fit = _table(residuals) if residuals else "<p>card given by the config (no calibration in this run)</p>"
+    return {"id": "circuit", "title": "Circuit, conditions and behavioural model card", "figures": figs,
+            "tables": [("Conditions", _table([card.conditions])), ("Card parameters", _table(params)),
+                       ("Fit quality (calibration residuals)", fit)]}
+
+
+def lattice_summary(run, lattice, tau_s: float) -> dict:
+    """The lattice run in one flat dict (spec, sizes, duration, events, engine, wall time)."""
+    spec = run.spec
+    return {"geometry": spec.geometry, "nx": spec.nx, "ny": spec.ny, "ring_size": spec.ring_size,
+            "shared": spec.shared, "orientation": spec.orientation, "boundary": spec.boundary,
+            "coupling_weight": spec.coupling_weight, "rule": spec.rule, "neurons": lattice.n_neurons,
+            "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
+            "duration_tau": run.n_steps * run.dt / tau_s, "dt_s": run.dt, "events": int(len(run.events.step)),
+            "engine": run.config.engine, "target": run.config.target, "seed": run.config.seed,
+            "init": run.config.init, "sim_wall_s": run.wall_s}
+
+
+def _lattice_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
+    from hwsim.plot import plot_snapshots, plot_sync
+
+    rows, summary = inp.metrics["rows"], inp.metrics["summary"]
     tables["sync_timeseries"] = rows
-    summary = metrics["summary"]
-    figs = [("Phases and domains", plot_snapshots(lattice, metrics["snapshots"], tau, fig_dir / "snapshots.png"),
+    figs = [("Phases and domains", plot_snapshots(inp.lattice, inp.metrics["snapshots"], inp.tau,
+                                                  fig_dir / "snapshots.png"),
              "Ring phases (hue; grey: silent) and domains (connected same-phase neighbours; grey: walls) over time."),
-            ("Order and correlation length", plot_sync(rows, summary, tau, fig_dir / "sync.png"),
+            ("Order and correlation length", plot_sync(rows, summary, inp.tau, fig_dir / "sync.png"),
              "xi(t) log-log with the power-law fit of its growth (up to its maximum), R(t) and the mean local "
              "order.")]
-    lat_info = {"geometry": run.spec.geometry, "nx": run.spec.nx, "ny": run.spec.ny, "ring_size": run.spec.ring_size,
-                "shared": run.spec.shared, "orientation": run.spec.orientation, "boundary": run.spec.boundary,
-                "coupling_weight": run.spec.coupling_weight, "rule": run.spec.rule, "neurons": lattice.n_neurons,
-                "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
-                "duration_tau": run.n_steps * run.dt / tau, "dt_s": run.dt, "events": int(len(run.events.step)),
-                "engine": run.config.engine, "target": run.config.target, "seed": run.config.seed,
-                "init": run.config.init, "sim_wall_s": run.wall_s}
-    sync_summary = {k: v for k, v in summary.items() if k != "orbit_counts"}
-    sections.append({"id": "lattice", "title": "Lattice and synchronisation",
-                     "tables": [("Lattice run", _table([lat_info])), ("Synchronisation summary", _table([sync_summary])),
-                                ("Time series", _table(rows, ["t", "R", "xi", "xi_capped", "local_order", "lag_std",
-                                                              "n_domains", "largest_domain", "wall_density",
-                                                              "active_rings"]))],
-                     "figures": figs})
-    if power is not None:
-        window = power["window_s"][1] - power["window_s"][0]
-        figs = [("Power by mechanism", plot_breakdown(power["breakdown_j"], window, fig_dir / "power_breakdown.png"),
-                 f"Average supply power of the whole lattice over the last {window / tau:.0f} tau, by mechanism.")]
-        brk = [{"mechanism": k, "energy_j": v, "power_w": v / window, "share": v / power["total_j"]}
-               for k, v in power["breakdown_j"].items()]
-        tables["power_breakdown"] = brk
-        warn = "".join(f"<p style='color:#b00'><b>Warning:</b> {w}</p>" for w in power.get("warnings", []))
-        ptables = [("Lattice power", warn + _table([{k: power[k] for k in ("total_j", "power_w", "power_per_neuron_w",
-                                                                     "firings", "energy_per_firing_j", "neurons")}])),
-                   ("Breakdown", _table(brk))]
-        if ring_energy:
-            frame = pd.DataFrame(ring_energy).assign(card=card.name)
-            tables["ring_energy"] = ring_energy
-            paths = plot_power_table(frame, fig_dir)
-            figs.append(("Energy per ring period vs N", paths[0],
-                         "Behavioural estimate (lines) vs SPICE (markers) of the energy per ring period."))
-            ptables.append(("Ring energy: model vs SPICE", _table(ring_energy)))
-        ptables.append(("Assumptions", "<ul>" + "".join(f"<li>{a}</li>" for a in power["assumptions"]) + "</ul>"))
-        sections.append({"id": "power", "title": "Power and energy", "tables": ptables, "figures": figs})
-    if cc is not None:
-        tables["crosscheck"] = cc["rows"]
-        figs = [(name, st["crosscheck"].folder / f"{stem}.png", text) for name, stem, text in (
-            ("Transistor vs behavioural outputs", "overlay", "First neuron of each ring, ngspice vs the card."),
-            ("Firing raster", "firings", "Firing onsets of every neuron, ngspice vs the card."))]
-        spec = cfg.crosscheck_spec
-        sections.append({"id": "crosscheck", "title": f"Cross-check: transistor-level vs behavioural "
-                                                       f"({spec.geometry} {spec.nx} x {spec.ny}, shared {spec.shared})",
-                         "tables": [("Verdict", f"<p><b>{'PASS' if cc['passed'] else 'FAIL'}</b>; the circuit follows "
-                                                f"the <b>{cc['rule_followed']}</b> rule; ngspice "
-                                                f"{cc['spice_wall_s']:.1f} s vs behavioural "
-                                                f"{cc['behavioural_wall_s']:.3f} s</p>"),
-                                    ("Metrics", _table(cc["rows"]))],
-                         "figures": figs})
-    stages = {k: {"key": v.key, "cached": v.cached, "seconds": v.seconds, "folder": str(v.folder)} for k, v in st.items()}
-    versions = collect_versions()
-    payload = {"name": cfg.name, "config": {"path": str(cfg.path), "sha256": cfg.sha256, "sections": cfg.sections},
-               "stages": stages, "wall_s": result.wall_s, "circuit": card.conditions,
-               "card": card.to_dict(), "calibration": {"residuals": residuals,
-                                                       "within_tolerance": card.within_tolerance},
-               "lattice": lat_info, "metrics": {"summary": summary, "timeseries": rows, "times_s": metrics["times_s"]},
-               "power": power, "ring_energy": ring_energy, "crosscheck": cc, "versions": versions}
-    write_json_atomic(folder / "report.json", payload)
-    formats = cfg.sections["report"].get("tables", ["csv", "parquet"])
-    for name, rows_ in tables.items():
-        frame = pd.DataFrame(rows_)
+    columns = ["t", "R", "xi", "xi_capped", "local_order", "lag_std", "n_domains", "largest_domain", "wall_density",
+               "active_rings"]
+    sync = {k: v for k, v in summary.items() if k != "orbit_counts"}
+    return {"id": "lattice", "title": "Lattice and synchronisation", "figures": figs,
+            "tables": [("Lattice run", _table([lattice_summary(inp.run, inp.lattice, inp.tau)])),
+                       ("Synchronisation summary", _table([sync])), ("Time series", _table(rows, columns))]}
+
+
+def _power_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
+    import pandas as pd
+
+    from hwsim.plot import plot_breakdown, plot_power_table
+
+    power = inp.power
+    window = power["window_s"][1] - power["window_s"][0]
+    figs = [("Power by mechanism", plot_breakdown(power["breakdown_j"], window, fig_dir / "power_breakdown.png"),
+             f"Average supply power of the whole lattice over the last {window / inp.tau:.0f} tau, by mechanism.")]
+    brk = [{"mechanism": k, "energy_j": v, "power_w": v / window, "share": v / power["total_j"]}
+           for k, v in power["breakdown_j"].items()]
+    tables["power_breakdown"] = brk
+    warn = "".join(f"<p style='color:#b00'><b>Warning:</b> {w}</p>" for w in power.get("warnings", []))
+    keys = ("total_j", "power_w", "power_per_neuron_w", "firings", "energy_per_firing_j", "neurons")
+    out = [("Lattice power", warn + _table([{k: power[k] for k in keys}])), ("Breakdown", _table(brk))]
+    if inp.ring_energy:
+        tables["ring_energy"] = inp.ring_energy
+        paths = plot_power_table(pd.DataFrame(inp.ring_energy).assign(card=inp.card.name), fig_dir)
+        figs.append(("Energy per ring period vs N", paths[0],
+                     "Behavioural estimate (lines) vs SPICE (markers) of the energy per ring period."))
+        out.append(("Ring energy: model vs SPICE", _table(inp.ring_energy)))
+    out.append(("Assumptions", "<ul>" + "".join(f"<li>{a}</li>" for a in power["assumptions"]) + "</ul>"))
+    return {"id": "power", "title": "Power and energy", "tables": out, "figures": figs}
+
+
+def _crosscheck_section(inp: _Inputs, tables: dict) -> dict:
+    cc, spec = inp.cc, inp.cfg.crosscheck_spec
+    tables["crosscheck"] = cc["rows"]
+    figs = [(name, inp.stages["crosscheck"].folder / f"{stem}.png", text) for name, stem, text in (
+        ("Transistor vs behavioural outputs", "overlay", "First neuron of each ring, ngspice vs the card."),
+        ("Firing raster", "firings", "Firing onsets of every neuron, ngspice vs the card."))]
+    verdict = (f"<p><b>{'PASS' if cc['passed'] else 'FAIL'}</b>; the circuit follows the <b>{cc['rule_followed']}"
+               f"</b> rule; ngspice {cc['spice_wall_s']:.1f} s vs behavioural {cc['behavioural_wall_s']:.3f} s</p>")
+    return {"id": "crosscheck", "figures": figs, "tables": [("Verdict", verdict), ("Metrics", _table(cc["rows"]))],
+            "title": f"Cross-check: transistor-level vs behavioural ({spec.geometry} {spec.nx} x {spec.ny}, "
+                     f"shared {spec.shared})"}
+
+
+def _provenance_section(inp: _Inputs, stages: dict, versions: dict) -> dict:
+    prov = inp.card.provenance
+    return {"id": "provenance", "title": "Versions and provenance", "figures": [], "tables": [
+        ("Stages (content-hashed; cached = reused from an earlier run)",
+         _table([{"stage": k, **v} for k, v in stages.items()])),
+        ("Versions", _table([versions])),
+        ("Card provenance", _table([{k: v for k, v in prov.items() if k != "netlists_sha256"}])),
+        ("Netlist hashes", _table([prov.get("netlists_sha256", {})])),
+        ("Config", f"<pre>{_html.escape(inp.cfg.path.read_text())}</pre>")]}
+
+
+def _write_tables(tables: dict, folder: Path, formats) -> None:
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        frame = pd.DataFrame(rows)
         if "csv" in formats:
-            frame.to_csv(tab_dir / f"{name}.csv", index=False)
+            frame.to_csv(folder / f"{name}.csv", index=False)
         if "parquet" in formats:
-            frame.to_parquet(tab_dir / f"{name}.parquet", index=False)
-    sections.append({"id": "provenance", "title": "Versions and provenance",
-                     "tables": [("Stages (content-hashed; cached = reused from an earlier run)",
-                                 _table([{"stage": k, **v} for k, v in stages.items()])),
-                                ("Versions", _table([versions])),
-                                ("Card provenance", _table([{k: v for k, v in card.provenance.items()
-                                                             if k != "netlists_sha256"}])),
-                                ("Netlist hashes", _table([card.provenance.get("netlists_sha256", {})])),
-                                ("Config", f"<pre>{_html.escape(cfg.path.read_text())}</pre>")],
-                     "figures": []})
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def write_report(result, folder: str | Path) -> Path:
+    """Write the report of a finished pipeline run into ``folder`` (see the module docstring)."""
+    import jinja2
+
+    folder = Path(folder)
+    fig_dir = folder / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    inp = _Inputs(result)
+    tables: dict = {}
+    sections = [_circuit_section(inp, fig_dir, tables), _lattice_section(inp, fig_dir, tables)]
+    if inp.power is not None:
+        sections.append(_power_section(inp, fig_dir, tables))
+    if inp.cc is not None:
+        sections.append(_crosscheck_section(inp, tables))
+    stages = {k: {"key": v.key, "cached": v.cached, "seconds": v.seconds, "folder": str(v.folder)}
+              for k, v in inp.stages.items()}
+    versions = collect_versions()
+    sections.append(_provenance_section(inp, stages, versions))
+    card, cfg, lat = inp.card, inp.cfg, lattice_summary(inp.run, inp.lattice, inp.tau)
+    payload = {"name": cfg.name, "config": {"path": str(cfg.path), "sha256": cfg.sha256, "sections": cfg.sections},
+               "stages": stages, "wall_s": result.wall_s, "circuit": card.conditions, "card": card.to_dict(),
+               "calibration": {"residuals": list(card.fit.get("residuals", [])),
+                               "within_tolerance": card.within_tolerance},
+               "lattice": lat, "metrics": {"summary": inp.metrics["summary"], "timeseries": inp.metrics["rows"],
+                                           "times_s": inp.metrics["times_s"]},
+               "power": inp.power, "ring_energy": inp.ring_energy, "crosscheck": inp.cc, "versions": versions}
+    write_json_atomic(folder / "report.json", payload)
+    _write_tables(tables, folder / "tables", cfg.sections["report"].get("tables", ["csv", "parquet"]))
     for sec in sections:
         sec["figures"] = [{"title": t, "src": _embed(p), "caption": c, "file": p.name} for t, p, c in sec["figures"]]
     env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim", "templates"), autoescape=False)
-    html = env.get_template("report.html.j2").render(name=cfg.name, sections=sections, card=card, lattice=lat_info,
-                                                     summary=summary, power=power, cc=cc, versions=versions,
-                                                     wall_s=result.wall_s, tau=tau)
+    html = env.get_template("report.html.j2").render(name=cfg.name, sections=sections, card=card, lattice=lat,
+                                                     summary=inp.metrics["summary"], power=inp.power, cc=inp.cc,
+                                                     versions=versions, wall_s=result.wall_s, tau=inp.tau)
     (folder / "report.html").write_text(html)
     return folder
 

@@ -111,12 +111,26 @@ def _metrics_at(theta, orbit, lattice):
             "active_rings": int(np.isfinite(theta).sum())}, stats
 
 
+def _growth_window(times: np.ndarray, xi: np.ndarray, capped: np.ndarray) -> tuple[float, float]:
+    """Where xi(t) grows: from its minimum to its first maximum, leaving out capped values (C(d)
+    never fell to 1/e, e.g. while only a few rings are active at the start)."""
+    ok = np.isfinite(xi) & ~capped
+    if not ok.any():
+        return float(times[0]), float(times[-1])
+    idx = np.flatnonzero(ok)
+    k_peak = idx[int(np.argmax(xi[idx]))]
+    before = idx[idx <= k_peak]
+    k_min = before[int(np.argmin(xi[before]))]
+    return float(times[k_min]), float(times[k_peak])
+
+
 def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
                 snapshot_at: tuple[int, ...] = ()) -> tuple[list[dict], dict, list[dict]]:
     """Synchronisation metrics of one lattice run at ``times`` (card time units).
 
     Returns the per-time rows (R, xi, local order, lag spread, domains, ...), a summary (xi_ss and
-    R_ss over the last ``ss_fraction`` of the times, growth exponent of xi(t) up to its maximum,
+    R_ss over the last ``ss_fraction`` of the times, growth exponent of xi(t) from its minimum to its
+    maximum (capped values left out),
     orbit counts) and phase/domain snapshots at the time indices ``snapshot_at``.
     """
     duration = run.n_steps * run.dt
@@ -131,11 +145,11 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
                               "theta": np.nan_to_num(theta[k], nan=-1.0).tolist()})
     tail = [r for r in rows if r["t"] >= times[int(len(times) * (1 - ss_fraction))]]
     xi_curve = np.array([r["xi"] for r in rows])
-    t_peak = times[int(np.nanargmax(xi_curve))] if np.isfinite(xi_curve).any() else times[-1]
+    t_from, t_peak = _growth_window(times, xi_curve, np.array([r["xi_capped"] for r in rows]))
     summary = {"xi_ss": float(np.nanmean([r["xi"] for r in tail])) if tail else float("nan"),
                "R_ss": float(np.nanmean([r["R"] for r in tail])) if tail else float("nan"),
-               "growth_exponent": growth_exponent(times, xi_curve, times[0], t_peak),
-               "growth_fit_t_max": float(t_peak),
+               "growth_exponent": growth_exponent(times, xi_curve, t_from, t_peak),
+               "growth_fit_t_min": float(t_from), "growth_fit_t_max": float(t_peak),
                "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
                "events": int(len(run.events.step)), "wall_s": run.wall_s,
                "xi_ss_capped": bool(tail and all(r["xi_capped"] for r in tail))}

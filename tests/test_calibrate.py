@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hwsim.behavior import behavioural_ring_period
-from hwsim.calibrate import CalibrationError, _netlist_hashes, calibrate, load_recipe
+from hwsim.calibrate import CalibrationError, calibrate, load_recipe, netlist_hashes
 from hwsim.characterize import Conditions, measure_ring
 from hwsim.errors import InputError
 from hwsim.modelcard import load_card
@@ -49,7 +49,7 @@ def test_generic_calibration_writes_a_card_within_tolerance(tmp_path):
         assert abs(row["error"]) <= row["tolerance"], row
     assert card.energy["e_event_j"] > 0 and card.energy["p_static_w"] > 0
     assert card.provenance["ngspice"].startswith("ngspice-") and card.provenance["pyspice"] == "1.5"
-    assert set(card.provenance["netlists_sha256"]) == set(_netlist_hashes())
+    assert set(card.provenance["netlists_sha256"]) == set(netlist_hashes())
 
 
 def test_out_of_tolerance_is_not_written_silently(tmp_path):
@@ -94,7 +94,7 @@ def test_shipped_sky130_cards_meet_the_issue_tolerances(name):
     SPICE periods recorded in the card at calibration (N = 3..10), within 2 %; thresholds within
     2 % of VDD. The netlists must be those the card was calibrated on."""
     card = load_card(name)
-    assert card.provenance["netlists_sha256"] == _netlist_hashes(), (
+    assert card.provenance["netlists_sha256"] == netlist_hashes(), (
         f"netlists changed since {name} was calibrated: run `hwsim calibrate calibration/sky130.toml`")
     rows = {r["quantity"]: r for r in card.fit["residuals"]}
     for n in range(3, 11):

@@ -1,0 +1,180 @@
+"""End-to-end pipeline (`hwsim run`): config checks, stage results vs report, cache reuse, render.
+
+Runs the real chain on the generic model (ngspice, the numpy lattice reference, the transistor
+cross-check of a 2 x 1 lattice), about 20 s, once per module.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hwsim.errors import InputError
+from hwsim.lattice import build_lattice
+from hwsim.modelcard import load_card
+from hwsim.pipeline import DEFAULT_CONFIG, load_config, run_pipeline
+from hwsim.power import estimate_power
+from hwsim.simulate import load_run
+from hwsim.store import StageStore
+from hwsim.study import analyse_run
+
+SMALL = DEFAULT_CONFIG.parent / "generic_small.toml"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The small config run twice with one cache (second: all cached), plus a changed lattice."""
+    base = tmp_path_factory.mktemp("pipeline")
+    cfg = load_config(SMALL)
+    first = run_pipeline(cfg, cache_dir=base / "cache", output_dir=base / "r1")
+    second = run_pipeline(cfg, cache_dir=base / "cache", output_dir=base / "r2")
+    text = SMALL.read_text().replace("seed = 3", "seed = 4")
+    (base / "changed.toml").write_text(text)
+    third = run_pipeline(load_config(base / "changed.toml"), cache_dir=base / "cache", output_dir=base / "r3")
+    return first, second, third
+
+
+def _report(result) -> dict:
+    return json.loads((result.report_dir / "report.json").read_text())
+
+
+def test_report_numbers_match_the_stage_results(runs):
+    first = runs[0]
+    rep = _report(first)
+    st = first.stages
+    card = load_card(st["card"].folder / "card.json")
+    assert {k: v["value"] for k, v in rep["card"]["parameters"].items()} == \
+        {k: p.value for k, p in card.parameters.items()}
+    # calibration: every ring period within the stated tolerance (2 %)
+    periods = [r for r in rep["calibration"]["residuals"] if r["quantity"].startswith("period")]
+    assert len(periods) == 4 and all(abs(r["error"]) <= 0.02 for r in periods)  # N = 3, 4, 5, 6
+    # metrics recomputed independently from the stored run at the report's sample times
+    run = load_run(st["lattice"].folder / "run.npz")
+    lattice = build_lattice(run.spec)
+    assert rep["lattice"]["events"] == len(run.events.step) > 1000
+    times = np.array(rep["metrics"]["times_s"])
+    rows, summary, _ = analyse_run(run, lattice, times, 0.25)
+    assert rep["metrics"]["summary"]["xi_ss"] == pytest.approx(summary["xi_ss"], rel=1e-12)
+    assert [r["R"] for r in rep["metrics"]["timeseries"]] == pytest.approx([r["R"] for r in rows], rel=1e-12)
+    # power recomputed over the stated window; the breakdown adds up to the total
+    t0, t1 = rep["power"]["window_s"]
+    power = estimate_power(run, lattice, t0, t1)
+    assert rep["power"]["total_j"] == pytest.approx(power.total_j, rel=1e-12)
+    assert sum(rep["power"]["breakdown_j"].values()) == pytest.approx(rep["power"]["total_j"], rel=1e-9)
+    negative = any(v < 0 for v in rep["power"]["breakdown_j"].values())
+    assert negative == any("negative energy" in w for w in rep["power"]["warnings"])
+    # cross-check section is the stage's own JSON
+    cc = json.loads((st["crosscheck"].folder / "crosscheck.json").read_text())
+    assert rep["crosscheck"]["rows"] == cc["rows"] and rep["crosscheck"]["passed"] is True
+    assert rep["versions"]["ngspice"] and rep["versions"]["brian2"]
+
+
+def test_tables_agree_with_the_json(runs):
+    folder = runs[0].report_dir
+    rep = _report(runs[0])
+    for name in ("sync_timeseries", "calibration_residuals", "power_breakdown", "ring_energy", "crosscheck",
+                 "card_parameters"):
+        csv = pd.read_csv(folder / "tables" / f"{name}.csv")
+        parquet = pd.read_parquet(folder / "tables" / f"{name}.parquet")
+        assert len(csv) == len(parquet) > 0
+    ts = pd.read_parquet(folder / "tables" / "sync_timeseries.parquet")
+    assert ts["xi"].tolist() == pytest.approx([r["xi"] for r in rep["metrics"]["timeseries"]], rel=1e-12)
+
+
+def test_report_html_is_self_contained(runs):
+    html = (runs[0].report_dir / "report.html").read_text()
+    figures = sorted(p.name for p in (runs[0].report_dir / "figures").glob("*.png"))
+    assert html.count('src="data:image/png;base64,') == html.count("<img ") >= 8
+    assert "http://" not in html and "https://" not in html and "<link" not in html
+    for name in ("hysteresis.png", "step.png", "ring.png", "ring_periods.png", "snapshots.png", "sync.png",
+                 "power_breakdown.png", "energy_vs_n.png"):
+        assert name in figures
+
+
+def test_unchanged_config_reuses_every_stage(runs):
+    first, second, third = runs
+    assert not any(s.cached for s in first.stages.values())
+    assert all(s.cached for s in second.stages.values())
+    assert {k: s.key for k, s in first.stages.items()} == {k: s.key for k, s in second.stages.items()}
+    assert _report(first)["metrics"] == _report(second)["metrics"]
+    # a new seed re-runs the lattice and its analysis only
+    assert third.stages["card"].cached and third.stages["crosscheck"].cached
+    assert not third.stages["lattice"].cached and not third.stages["analysis"].cached
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium (./quickstart.sh test installs it)")
+def test_report_renders_in_headless_chromium(runs, tmp_path):
+    from hwsim.report import check_render
+
+    shot = tmp_path / "shot.png"
+    assert check_render(runs[0].report_dir / "report.html", shot) == "ok"
+    assert shot.stat().st_size > 20_000
+    # and the check fails on a report with a broken figure
+    broken = tmp_path / "broken.html"
+    html = (runs[0].report_dir / "report.html").read_text()
+    broken.write_text(html.replace('src="data:image/png;base64,', 'src="data:image/png;base64,AAAA', 1))
+    with pytest.raises(Exception, match="broken: hysteresis.png"):
+        check_render(broken)
+
+
+BAD = {
+    "unknown section": ("[latice]\nnx = 4\n", "unknown section [latice]"),
+    "unknown key": ("[lattice]\nnxx = 4\n", "unknown key lattice.nxx"),
+    "wrong type": ("[lattice]\nnx = \"big\"\n", "lattice.nx = 'big' must be an integer"),
+    "list of ints": ("[calibration]\nring_sizes = [3, \"x\"]\n", "calibration.ring_sizes"),
+    "impossible size": ("[lattice]\nnx = 0\n", "[lattice] lattice size: nx and ny must be >= 1"),
+    "bad geometry": ("[lattice]\ngeometry = \"hex\"\n", "geometry"),
+    "negative vdd": ("[circuit]\nvdd_v = -1.8\n", "vdd_v"),
+    "missing card": ("[calibration]\ncard = \"no_such_card\"\n", "calibration.card"),
+    "table format": ("[report]\ntables = [\"xlsx\"]\n", "report.tables: xlsx unknown"),
+    "too short": ("[simulation]\nduration_tau = 10.0\n", "simulation.duration_tau = 10.0 is too short"),
+    "bad engine": ("[simulation]\nengine = \"gpu\"\n", "[simulation] config engine"),
+    "crosscheck too big": ("[crosscheck]\nnx = 8\nny = 8\n", "too large"),
+    "not toml": ("[lattice\n", "not valid TOML"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_config_errors_name_the_key(case, tmp_path):
+    text, message = BAD[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert message in str(info.value)
+
+
+def test_cli_reports_config_errors_before_simulating(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[lattice]\nnx = -3\n")
+    cache = tmp_path / "cache"
+    proc = subprocess.run([sys.executable, "-m", "hwsim.cli", "run", str(path), "--cache", str(cache)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "[lattice] lattice size" in proc.stderr and "Traceback" not in proc.stderr
+    assert not cache.exists()
+    missing = subprocess.run([sys.executable, "-m", "hwsim.cli", "run", str(tmp_path / "nope.toml")],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_failed_stage_publishes_nothing(tmp_path):
+    store = StageStore(tmp_path)
+    with pytest.raises(RuntimeError):
+        with store.writing("card", "k1") as tmp:
+            (tmp / "card.json").write_text("{}")
+            raise RuntimeError("ngspice died")
+    assert not store.has("card", "k1") and list((tmp_path / "card").iterdir()) == []
+    with store.writing("card", "k1") as tmp:
+        (tmp / "card.json").write_text("{}")
+    assert store.has("card", "k1") and (store.folder("card", "k1") / "card.json").is_file()
+
+
+def test_default_config_is_valid():
+    cfg = load_config(DEFAULT_CONFIG)
+    assert cfg.conditions.library == "sky130" and cfg.lattice.nx == 48 and cfg.crosscheck_spec is not None
+    assert Path(cfg.path).name == "default.toml"
