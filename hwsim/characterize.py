@@ -257,14 +257,17 @@ def measure_static(cond: Conditions) -> float:
     return float(-cond.vdd_v * res["i(vdd)"][0])
 
 
-def run_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2, hop_s: float | None = None):
+def run_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2, hop_s: float | None = None,
+             mismatch_seed: int | None = None):
     """Run a ring of ``n`` neurons, kicked once at t = RC (neuron 0), for about ``periods + skip + 1``
     periods and return the SpiceResult (vectors ``o0..o<n-1>``, ``x0..``, ``i(vdd)``).
 
     ``hop_s``: expected hop time of the pulse (s), which sizes the simulated window; default
     :data:`HOP_ESTIMATE_RC` RC. A good estimate is a little more than the step response's firing
-    width (:func:`hop_estimate`).
+    width (:func:`hop_estimate`). ``mismatch_seed``: switch on sky130's device mismatch with this
+    seed (:func:`hwsim.netlist.with_mismatch`).
     """
+    from hwsim.netlist import with_mismatch
     from hwsim.spice import run_deck
 
     if n < 2:
@@ -276,6 +279,8 @@ def run_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2, hop_s: 
     deck = cond.render(BENCH_DIR, text=text, name=f"ring{n}", params={
         **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10,
         "kick_at": kick_at, "t_stop": t_stop, "t_step": cond.t_step_s})
+    if mismatch_seed is not None:
+        deck = with_mismatch(deck, mismatch_seed)
     return run_deck(deck, backend=cond.backend, timeout_s=cond.timeout_s)
 
 

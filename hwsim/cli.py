@@ -376,6 +376,38 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_sweep(args) -> int:
+    from tqdm import tqdm
+
+    from hwsim.sweep import gather, load_sweep, run_sweep, write_sweep_report
+
+    sweep = load_sweep(args.sweep)  # every point is checked here, before any task starts
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    folder = Path(args.output or Path("reports") / f"sweep_{sweep.name}")
+    with tqdm(total=len(sweep.points), desc=f"sweep {sweep.name}", unit="point", file=sys.stderr,
+              disable=args.quiet) as bar:
+        def progress(counts: dict) -> None:
+            bar.n = counts["total"] - counts["remaining"]
+            bar.set_postfix_str(f"done {counts['done']} (+{counts['cached']} earlier), failed {counts['failed']}, "
+                                f"remaining {counts['remaining']}")
+            bar.refresh()
+
+        counts = run_sweep(sweep, folder, scheduler=args.scheduler, workers=args.workers,
+                           retry_failed=args.retry_failed, progress=progress)
+    table = gather(sweep, folder)
+    write_sweep_report(sweep, table, folder)
+    summary = {"folder": str(folder), **counts, "ok": int((table["status"] == "ok").sum()),
+               "failed_total": int((table["status"] == "failed").sum())}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print((folder / "summary.md").read_text())
+        print(f"{summary['ok']} ok, {summary['failed_total']} failed of {counts['total']} points "
+              f"({counts['cached']} from earlier runs); {counts['wall_s']:.1f} s; wrote {folder}", file=sys.stderr)
+    return 0 if summary["failed_total"] == 0 else 1
+
+
 def _cmd_render_check(args) -> int:
     from hwsim.report import check_render
 
@@ -554,6 +586,22 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--json", action="store_true")
     rn.add_argument("--quiet", action="store_true", help="no progress bars")
     rn.set_defaults(func=_cmd_run)
+
+    sw = sub.add_parser("sweep", help="corner/VDD/temperature/mismatch or lattice sweeps on Dask",
+                        description="Run a sweep (TOML: kind ring|lattice, [base], [axes], [montecarlo]) on "
+                                    "dask.distributed, one task per point: a local cluster with one single-threaded "
+                                    "worker per core, or --scheduler ADDRESS. Results are keyed by the hash of their "
+                                    "inputs under OUTPUT/points: re-running the same command resumes a killed sweep "
+                                    "and computes only what is missing. Exit 1 if any point failed (recorded).",
+                        epilog=EXIT_CODES)
+    sw.add_argument("sweep", help="sweep file (examples: hwsim/configs/sweep_*.toml)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sw.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    sw.add_argument("--output", metavar="DIR", help="results folder (default reports/sweep_<name>)")
+    sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sw.add_argument("--json", action="store_true")
+    sw.add_argument("--quiet", action="store_true")
+    sw.set_defaults(func=_cmd_sweep)
 
     rc = sub.add_parser("render-check", help="check that a report renders in headless Chromium",
                         description="Open an HTML report in headless Chromium (offline) and print its render mark "

@@ -55,11 +55,14 @@ class Discretised:
     clamp: float | None
 
 
-def discretise(card: ModelCard, net: Network, rule: str, dt_s: float) -> Discretised:
-    """Constants for stepping ``net`` with ``card`` at time step ``dt_s`` (card time units)."""
+def discretise(card: ModelCard, net: Network, rule: str, dt_s: float, tau_scale=None) -> Discretised:
+    """Constants for stepping ``net`` with ``card`` at time step ``dt_s`` (card time units);
+    ``tau_scale``: optional per-neuron factors on tau (device mismatch)."""
     if not (math.isfinite(dt_s) and dt_s > 0):
         raise InputError(f"dt must be a positive number of seconds (card time units), got {dt_s}")
     taus, gains = input_gains(card, net, rule)
+    if tau_scale is not None:
+        taus = taus * np.asarray(tau_scale, float)
     if dt_s > 0.1 * taus.min():
         raise InputError(f"dt = {dt_s:g} is more than 0.1 tau ({taus.min():g}); use dt <= 0.01 tau")
     order = np.lexsort((net.src, net.dst))

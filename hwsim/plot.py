@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table", "plot_hysteresis",
-           "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown"]
+           "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown", "plot_sweep"]
 
 
 def _plt():
@@ -258,3 +258,44 @@ def plot_breakdown(breakdown_j: dict, seconds: float, path: Path) -> Path:
     ax.set_xlabel("average supply power (uW)")
     ax.grid(alpha=0.3, axis="x")
     return _save(plt, fig, path)
+
+
+def plot_sweep(kind: str, table, axes: list[str], folder: Path) -> list[Path]:
+    """Sweep results vs the first numeric axis (mean +- std over seeds), one line per combination
+    of the other axes; for ring sweeps with mismatch samples also the frequency spread."""
+    plt = _plt()
+    ok = table[table["status"] == "ok"]
+    seeds = {"seed", "mismatch_seed"}
+    numeric = [a for a in axes if len(ok) and a not in seeds and ok[a].dtype.kind in "if" and ok[a].nunique() > 1]
+    metrics = {"ring": [("frequency_hz", 1e-3, "ring frequency (kHz)"),
+                        ("energy_per_period_j", 1e12, "energy per period (pJ)")],
+               "lattice": [("xi_ss", 1.0, "steady-state xi (plaquettes)"), ("R_ss", 1.0, "steady-state R")]}[kind]
+    paths = []
+    if numeric:
+        x = numeric[0]
+        others = [a for a in axes if a not in seeds and a != x]
+        groups = ok.groupby(others) if others else [((), ok)]
+        fig, axs = plt.subplots(1, len(metrics), figsize=(5.2 * len(metrics), 4.0), squeeze=False)
+        for ax, (col, scale, label) in zip(axs[0], metrics):
+            for name, rows in groups:
+                stats = rows.groupby(x)[col].agg(["mean", "std"]).reset_index()
+                tag = ", ".join(f"{a}={v}" for a, v in zip(others, name if isinstance(name, tuple) else (name,)))
+                ax.errorbar(stats[x], stats["mean"] * scale, yerr=stats["std"].fillna(0) * scale, marker="o",
+                            ms=4, capsize=3, label=tag or None)
+            ax.set_xlabel(x)
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+            if others:
+                ax.legend(fontsize=7)
+        paths.append(_save(plt, fig, folder / f"sweep_vs_{x}.png"))
+    if kind == "ring" and "mismatch_seed" in ok and ok["mismatch_seed"].notna().any():
+        group = [a for a in axes if a not in seeds]
+        rel = ok["frequency_hz"] / ok.groupby(group)["frequency_hz"].transform("mean") - 1 if group else \
+            ok["frequency_hz"] / ok["frequency_hz"].mean() - 1
+        fig, ax = plt.subplots(figsize=(5.6, 3.8))
+        ax.hist(rel * 100, bins=max(5, int(len(rel) ** 0.5)), color="C0", alpha=0.8)
+        ax.set_xlabel("ring frequency deviation from its axis-point mean (%)")
+        ax.set_ylabel("mismatch samples")
+        ax.set_title(f"sky130 mismatch: sigma = {rel.std() * 100:.2f} %", fontsize=9)
+        paths.append(_save(plt, fig, folder / "mismatch_frequency_spread.png"))
+    return paths

@@ -37,7 +37,7 @@ from hwsim.errors import InputError
 from hwsim.lattice import Lattice, LatticeSpec, build_lattice
 from hwsim.modelcard import ModelCard, card_from_dict, card_to_json
 
-__all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "save_run", "load_run"]
+__all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mismatch", "save_run", "load_run"]
 
 INITS = ("random_pulse", "kick")
 ENGINES = ("brian", "numpy")
@@ -45,7 +45,9 @@ ENGINES = ("brian", "numpy")
 
 @dataclass(frozen=True)
 class SimConfig:
-    """Duration and step (card time units), seed, initial condition, engine and Brian2 target."""
+    """Duration and step (card time units), seed, initial condition, engine and Brian2 target;
+    ``tau_spread``: relative standard deviation of a per-neuron mismatch of tau (0: none), drawn
+    from ``seed`` (:func:`tau_mismatch`)."""
 
     duration: float = 100.0
     dt: float | None = None
@@ -53,12 +55,15 @@ class SimConfig:
     init: str = "random_pulse"
     engine: str = "brian"
     target: str = "cython"
+    tau_spread: float = 0.0
 
     def __post_init__(self) -> None:
         if not (isinstance(self.duration, (int, float)) and math.isfinite(self.duration) and self.duration > 0):
             raise InputError(f"config duration: must be > 0, got {self.duration!r}")
         if self.dt is not None and not (math.isfinite(self.dt) and self.dt > 0):
             raise InputError(f"config dt: must be > 0, got {self.dt!r}")
+        if not (isinstance(self.tau_spread, (int, float)) and 0 <= self.tau_spread <= 0.2):
+            raise InputError(f"config tau_spread: must be in [0, 0.2] (relative sigma of tau), got {self.tau_spread!r}")
         if self.init not in INITS:
             raise InputError(f"config init: {self.init!r} unknown; choose {', '.join(INITS)} or pass x0/firing0")
         if self.engine not in ENGINES:
@@ -97,6 +102,15 @@ class LatticeRun:
         return (self.events.step + 1) * self.dt
 
 
+def tau_mismatch(n: int, spread: float, seed: int) -> np.ndarray | None:
+    """Per-neuron factors on tau, 1 + spread * N(0, 1) clipped to [0.5, 1.5] (None for no spread);
+    drawn from a generator of its own so the initial state of ``seed`` does not change."""
+    if spread == 0:
+        return None
+    rng = np.random.default_rng([seed, 0x7A05])
+    return np.clip(1 + spread * rng.standard_normal(n), 0.5, 1.5)
+
+
 def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Initial x (V) and firing flags for ``init`` (see the module docstring)."""
     a = card.value("c_couple_f") / (card.value("c_couple_f") + card.value("c_in_f"))
@@ -133,7 +147,8 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
     n_steps = int(round(config.duration / dt))
     if n_steps < 1:
         raise InputError(f"config duration {config.duration} is shorter than one step ({dt})")
-    d: Discretised = discretise(card, lattice.network, lattice.spec.rule, dt)
+    d: Discretised = discretise(card, lattice.network, lattice.spec.rule, dt,
+                                tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed))
     if (x0 is None) != (firing0 is None):
         raise InputError("pass both x0 and firing0 for an explicit initial state, or neither")
     if x0 is None:

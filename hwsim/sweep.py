@@ -1,0 +1,382 @@
+"""Sweeps on Dask: corners x VDD x temperature x R x C, sky130 mismatch, lattice parameters.
+
+``hwsim sweep SWEEP.toml`` (examples: ``hwsim/configs/sweep_*.toml``) expands a sweep into
+points, one task each, and runs them on ``dask.distributed``: a local cluster with one
+single-threaded worker process per core by default, or any scheduler given by address.
+
+Kinds of point:
+
+- ``ring``: a SPICE ring of ``ring_size`` neurons kicked once (:func:`hwsim.characterize.run_ring`)
+  -> period, frequency, energy per period, power, pulses. Axes: any of ``library corner vdd_v
+  temp_c r_ohm c_f clamp ring_size periods timeout_s``. ``[montecarlo] samples = K`` adds K
+  mismatch samples per point: sky130's own mismatch models (``<corner>_mm``, ngspice
+  ``.options seed``), seeds ``seed .. seed + K - 1``.
+- ``lattice``: a behavioural lattice (:func:`hwsim.simulate.simulate`) with a model card ->
+  xi_ss, R_ss, growth exponent, events. Axes: any LatticeSpec field, ``card``, ``duration_tau``,
+  ``seed``, ``tau_spread`` (per-neuron mismatch of tau, relative sigma; e.g. the ring-period spread
+  a ring sweep measured under mismatch).
+
+Each point's result is a JSON file ``points/<key>.json`` named by the hash of its inputs (the
+point's parameters, the hwsim version and, for SPICE points, the netlist hashes), written
+atomically by the worker that computed it: a sweep that is killed, or whose worker dies, resumes
+and computes only the points without a file. A point that fails (no convergence, timeout, a ring
+that does not oscillate) is written as ``points/<key>.failed.json`` with its error and log tail,
+and the sweep goes on; ``--retry-failed`` runs those again. The gathered table is
+``sweep.parquet``/``sweep.csv`` with figures and ``summary.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import time
+import tomllib
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hwsim import __version__
+from hwsim.errors import HwsimError, InputError
+
+__all__ = ["Sweep", "load_sweep", "sweep_points", "run_point", "run_sweep", "gather", "write_sweep_report",
+           "KINDS"]
+
+KINDS = ("ring", "lattice")
+_RING_KEYS = {"library": str, "corner": str, "vdd_v": float, "temp_c": float, "r_ohm": float, "c_f": float,
+              "clamp": bool, "ring_size": int, "periods": int, "timeout_s": float, "backend": str}
+_LATTICE_KEYS = {"card": str, "geometry": str, "nx": int, "ny": int, "ring_size": int, "shared": int,
+                 "orientation": str, "boundary": str, "coupling_weight": float, "rule": str, "duration_tau": float,
+                 "seed": int, "tau_spread": float, "init": str, "engine": str, "target": str, "n_times": int,
+                 "t_first_tau": float}
+_KEYS = {"ring": _RING_KEYS, "lattice": _LATTICE_KEYS}
+_RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 27.0, "r_ohm": 1e6, "c_f": 1e-12,
+                  "clamp": True, "ring_size": 5, "periods": 8, "timeout_s": 600.0, "backend": "batch"}
+_LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 32, "ring_size": 6, "shared": 1,
+                     "orientation": "alternating", "boundary": "periodic", "coupling_weight": 0.0, "rule": "summing",
+                     "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
+                     "target": "cython", "n_times": 16, "t_first_tau": 1.0}
+_DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A checked sweep: its kind, the fixed and swept parameters, Monte Carlo samples, points."""
+
+    path: Path
+    name: str
+    kind: str
+    base: dict
+    axes: dict
+    samples: int
+    first_seed: int
+    points: tuple[dict, ...]
+
+
+def _type_ok(value: object, kind: type) -> bool:
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _check(data: Mapping, source: Path) -> tuple[str, dict, dict, dict]:
+    allowed = {"name", "kind", "base", "axes", "montecarlo"}
+    for key in data:
+        if key not in allowed:
+            raise InputError(f"{source}: unknown key {key!r}; expected {', '.join(sorted(allowed))}")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise InputError(f"{source}: kind = {kind!r}; choose {' or '.join(KINDS)}")
+    keys = _KEYS[kind]
+    base, axes, mc = data.get("base", {}), data.get("axes", {}), data.get("montecarlo", {})
+    for section, table in (("base", base), ("axes", axes), ("montecarlo", mc)):
+        if not isinstance(table, Mapping):
+            raise InputError(f"{source}: [{section}] must be a table")
+    for name, value in base.items():
+        if name not in keys:
+            raise InputError(f"{source}: unknown key base.{name} for a {kind} sweep; expected one of {', '.join(keys)}")
+        if not _type_ok(value, keys[name]):
+            raise InputError(f"{source}: base.{name} = {value!r} must be {keys[name].__name__}")
+    for name, values in axes.items():
+        if name not in keys:
+            raise InputError(f"{source}: unknown axis axes.{name} for a {kind} sweep; expected one of "
+                             f"{', '.join(keys)}")
+        if not (isinstance(values, list) and values):
+            raise InputError(f"{source}: axes.{name} must be a non-empty list")
+        bad = [v for v in values if not _type_ok(v, keys[name])]
+        if bad:
+            raise InputError(f"{source}: axes.{name} has {bad[0]!r}; every value must be {keys[name].__name__}")
+        if name in base:
+            raise InputError(f"{source}: {name} is both in [base] and [axes]; keep one")
+    for name in mc:
+        if name not in ("samples", "seed"):
+            raise InputError(f"{source}: unknown key montecarlo.{name}; expected samples, seed")
+        if not _type_ok(mc[name], int) or mc[name] < (0 if name == "samples" else 1):
+            raise InputError(f"{source}: montecarlo.{name} = {mc[name]!r} must be an integer >= "
+                             f"{0 if name == 'samples' else 1}")
+    if mc.get("samples", 0) and kind != "ring":
+        raise InputError(f"{source}: [montecarlo] samples apply to ring sweeps (sky130 mismatch); for lattices "
+                         "sweep tau_spread and seed instead")
+    return kind, dict(base), dict(axes), dict(mc)
+
+
+def _validate_point(kind: str, point: dict, source: Path) -> None:
+    """Build the objects a point needs, so impossible values fail before any task starts."""
+    try:
+        if kind == "ring":
+            from hwsim.characterize import Conditions
+
+            Conditions(**{k: point[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp",
+                                                "backend", "timeout_s")})
+            if point["ring_size"] < 2 or point["periods"] < 3:
+                raise InputError("ring_size must be >= 2 and periods >= 3")
+            if point.get("mismatch_seed") is not None and point["library"] != "sky130":
+                raise InputError("Monte Carlo mismatch needs library = sky130 (its *_mm model sections)")
+        else:
+            from hwsim.lattice import LatticeSpec
+            from hwsim.modelcard import load_card
+            from hwsim.simulate import SimConfig
+
+            LatticeSpec(**{k: point[k] for k in ("geometry", "nx", "ny", "ring_size", "shared", "orientation",
+                                                 "boundary", "coupling_weight", "rule")})
+            SimConfig(duration=1.0, seed=point["seed"], init=point["init"], engine=point["engine"],
+                      target=point["target"], tau_spread=point["tau_spread"])
+            load_card(point["card"])
+    except InputError as exc:
+        raise InputError(f"{source}: point {_label(point)}: {exc}") from None
+
+
+def _label(point: Mapping) -> str:
+    return ", ".join(f"{k}={v}" for k, v in point.items() if k in point.get("_axes", ()))
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read and check a sweep (TOML); every point is validated before anything runs."""
+    source = Path(path)
+    if not source.is_file():
+        raise InputError(f"sweep {source} not found (examples: hwsim/configs/sweep_*.toml)")
+    try:
+        data = tomllib.loads(source.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    kind, base, axes, mc = _check(data, source)
+    samples, first = mc.get("samples", 0), mc.get("seed", 1)
+    points = []
+    for combo in itertools.product(*axes.values()):
+        point = {**_DEFAULTS[kind], **base, **dict(zip(axes, combo))}
+        for seed in (range(first, first + samples) if samples else [None]):
+            p = {**point, "_axes": tuple(axes) + (("mismatch_seed",) if samples else ())}
+            if kind == "ring":
+                p["mismatch_seed"] = seed
+            _validate_point(kind, p, source)
+            points.append(p)
+    return Sweep(path=source, name=str(data.get("name", source.stem)), kind=kind, base=base, axes=axes,
+                 samples=samples, first_seed=first, points=tuple(points))
+
+
+def point_key(kind: str, point: Mapping) -> str:
+    """Hash of everything that determines a point's result."""
+    from hwsim.store import input_key
+
+    inputs = {"kind": kind, "hwsim": __version__, **{k: v for k, v in point.items() if k != "_axes"}}
+    if kind == "ring":
+        from hwsim.calibrate import netlist_hashes
+
+        inputs["netlists"] = netlist_hashes()
+    else:
+        from hwsim.modelcard import card_to_json, load_card
+
+        inputs["card"] = card_to_json(load_card(point["card"]))
+    return input_key(inputs)
+
+
+def sweep_points(sweep: Sweep) -> list[tuple[str, dict]]:
+    """(key, point) for every point of ``sweep``."""
+    return [(point_key(sweep.kind, p), p) for p in sweep.points]
+
+
+def _ring_point(p: Mapping) -> dict:
+    from hwsim.characterize import Conditions, measure_ring, run_ring
+
+    cond = Conditions(**{k: p[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp",
+                                           "backend", "timeout_s")})
+    res = run_ring(cond, p["ring_size"], periods=p["periods"], mismatch_seed=p.get("mismatch_seed"))
+    ring = measure_ring(cond, p["ring_size"], periods=p["periods"], result=res)
+    if not ring.sustained:
+        raise HwsimError(f"the ring of {p['ring_size']} stopped oscillating (last firing {ring.n_periods} periods in)")
+    return {"period_s": ring.period_s, "frequency_hz": 1.0 / ring.period_s, "period_std_s": ring.period_std_s,
+            "energy_per_period_j": ring.energy_per_period_j, "power_w": ring.power_w, "pulses": ring.pulses,
+            "duty": ring.duty, "spice_s": res.elapsed_s}
+
+
+def _lattice_point(p: Mapping) -> dict:
+    import numpy as np
+
+    from hwsim.behavior import ring_hop_law
+    from hwsim.lattice import LatticeSpec, build_lattice
+    from hwsim.modelcard import load_card
+    from hwsim.simulate import SimConfig, simulate
+    from hwsim.study import analyse_run
+
+    card = load_card(p["card"])
+    tau = card.value("tau_s")
+    spec = LatticeSpec(**{k: p[k] for k in ("geometry", "nx", "ny", "ring_size", "shared", "orientation",
+                                            "boundary", "coupling_weight", "rule")})
+    lattice = build_lattice(spec)
+    run = simulate(card, lattice, SimConfig(duration=p["duration_tau"] * tau, seed=p["seed"], init=p["init"],
+                                            engine=p["engine"], target=p["target"], tau_spread=p["tau_spread"]))
+    hop = ring_hop_law(card, spec.ring_size) or 3 * tau
+    t_last = p["duration_tau"] * tau - 1.5 * spec.ring_size * hop
+    if t_last <= p["t_first_tau"] * tau:
+        raise InputError(f"duration_tau = {p['duration_tau']} is too short for phases after t_first_tau")
+    times = np.geomspace(p["t_first_tau"] * tau, t_last, p["n_times"])
+    _, summary, _ = analyse_run(run, lattice, times)
+    return {k: summary[k] for k in ("xi_ss", "R_ss", "growth_exponent", "events", "xi_ss_capped")} | {
+        "firings_per_neuron_per_tau": float((run.events.kind > 0).sum()) / lattice.n_neurons / p["duration_tau"],
+        "sim_wall_s": run.wall_s}
+
+
+def run_point(kind: str, point: Mapping, key: str, folder: str) -> dict:
+    """Compute one point and write its result (or its failure) atomically into ``folder``;
+    returns a short status dict. Runs inside a Dask worker (single-threaded)."""
+    from hwsim.errors import SimulatorError
+    from hwsim.store import write_json_atomic
+
+    os.environ["OMP_NUM_THREADS"] = "1"
+    params = {k: v for k, v in point.items() if k != "_axes"}
+    start = time.perf_counter()
+    try:
+        result = (_ring_point if kind == "ring" else _lattice_point)(params)
+    except Exception as exc:  # recorded, never raised: one bad point must not stop the sweep
+        log = exc.log[-3000:] if isinstance(exc, SimulatorError) else ""
+        failure = {"key": key, "status": "failed", "params": params, "error_type": type(exc).__name__,
+                   "error": str(exc)[:4000], "log_tail": log, "wall_s": time.perf_counter() - start,
+                   "traceback": "" if isinstance(exc, HwsimError) else traceback.format_exc()[-3000:]}
+        write_json_atomic(Path(folder) / f"{key}.failed.json", failure)
+        return {"key": key, "status": "failed", "error": failure["error"][:200]}
+    write_json_atomic(Path(folder) / f"{key}.json", {"key": key, "status": "ok", "params": params,
+                                                     "result": result, "wall_s": time.perf_counter() - start,
+                                                     "worker_pid": os.getpid()})
+    stale = Path(folder) / f"{key}.failed.json"
+    if stale.exists():
+        stale.unlink()
+    return {"key": key, "status": "ok"}
+
+
+def _client(scheduler: str | None, workers: int | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="30s"), None
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           env={"OMP_NUM_THREADS": "1"}, silence_logs=40)
+    return Client(cluster), cluster
+
+
+def run_sweep(sweep: Sweep, folder: str | Path, *, scheduler: str | None = None, workers: int | None = None,
+              retry_failed: bool = False, progress: Callable[[dict], None] = lambda counts: None) -> dict:
+    """Run the points of ``sweep`` that have no result in ``folder``/points on Dask; returns
+    counts (total, cached, done, failed, remaining) and the wall time. ``progress(counts)`` is
+    called after every finished point."""
+    from dask.distributed import as_completed
+
+    folder = Path(folder)
+    points_dir = folder / "points"
+    points_dir.mkdir(parents=True, exist_ok=True)
+    todo, counts = [], {"total": len(sweep.points), "cached": 0, "done": 0, "failed": 0}
+    for key, point in sweep_points(sweep):
+        if (points_dir / f"{key}.json").is_file():
+            counts["cached"] += 1
+        elif (points_dir / f"{key}.failed.json").is_file() and not retry_failed:
+            counts["cached"] += 1
+            counts["failed"] += 1
+        else:
+            todo.append((key, point))
+    counts["remaining"] = len(todo)
+    progress(dict(counts))
+    start = time.perf_counter()
+    if todo:
+        client, cluster = _client(scheduler, workers)
+        try:
+            futures = {client.submit(run_point, sweep.kind, p, k, str(points_dir), key=f"hwsim-{k}", pure=False): k
+                       for k, p in todo}
+            for future in as_completed(futures):
+                key = futures[future]
+                try:
+                    status = future.result()["status"]
+                except Exception as exc:  # the worker died (KilledWorker) or the task was lost
+                    _record_lost(points_dir, key, dict(todo)[key], exc)
+                    status = "failed"
+                counts["done" if status == "ok" else "failed"] += 1
+                counts["remaining"] -= 1
+                progress(dict(counts))
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return {**counts, "wall_s": time.perf_counter() - start}
+
+
+def _record_lost(points_dir: Path, key: str, point: Mapping, exc: BaseException) -> None:
+    from hwsim.store import write_json_atomic
+
+    write_json_atomic(points_dir / f"{key}.failed.json", {
+        "key": key, "status": "failed", "params": {k: v for k, v in point.items() if k != "_axes"},
+        "error_type": type(exc).__name__, "error": f"the task was lost: {exc}"[:4000], "log_tail": "",
+        "wall_s": math.nan, "traceback": ""})
+
+
+def gather(sweep: Sweep, folder: str | Path):
+    """pandas DataFrame, one row per point of ``sweep``: parameters, status, error, results."""
+    import json
+
+    import pandas as pd
+
+    points_dir = Path(folder) / "points"
+    rows = []
+    for key, point in sweep_points(sweep):
+        row = {"key": key, **{k: v for k, v in point.items() if k != "_axes"}}
+        ok, failed = points_dir / f"{key}.json", points_dir / f"{key}.failed.json"
+        if ok.is_file():
+            data = json.loads(ok.read_text())
+            row.update(status="ok", error="", wall_s=data["wall_s"], **data["result"])
+        elif failed.is_file():
+            data = json.loads(failed.read_text())
+            first_line = data["error"].splitlines()[0] if data["error"] else ""
+            row.update(status="failed", error=f"{data['error_type']}: {first_line}"[:300], wall_s=data["wall_s"])
+        else:
+            row.update(status="missing", error="")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
+    """``sweep.parquet``, ``sweep.csv``, ``summary.md`` and figures into ``folder``."""
+    from hwsim.plot import plot_sweep
+
+    folder = Path(folder)
+    table.to_parquet(folder / "sweep.parquet", index=False)
+    table.to_csv(folder / "sweep.csv", index=False)
+    paths = plot_sweep(sweep.kind, table, list(sweep.axes), folder)
+    ok = table[table["status"] == "ok"]
+    lines = [f"# Sweep {sweep.name} ({sweep.kind})", "",
+             f"{len(table)} points: {len(ok)} ok, {int((table['status'] == 'failed').sum())} failed, "
+             f"{int((table['status'] == 'missing').sum())} missing.", ""]
+    group = [a for a in sweep.axes if a not in ("seed",)]
+    metric = {"ring": ["frequency_hz", "energy_per_period_j", "power_w"],
+              "lattice": ["xi_ss", "R_ss", "firings_per_neuron_per_tau"]}[sweep.kind]
+    if len(ok) and group:
+        stats = ok.groupby(group)[metric].agg(["mean", "std", "count"])
+        lines += ["Mean, standard deviation and count per axis point (over Monte Carlo seeds / lattice seeds):",
+                  "", "```", stats.to_string(), "```", ""]
+    failed = table[table["status"] == "failed"]
+    if len(failed):
+        axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())
+        lines += ["## Failed points", ""] + [f"- {_label({**r, '_axes': axes})}: {r['error']}"
+                                             for r in failed.to_dict("records")]
+    (folder / "summary.md").write_text("\n".join(lines) + "\n")
+    return paths
