@@ -1,0 +1,190 @@
+"""Sweeps on Dask (`hwsim sweep`): resume after a kill, failed points recorded, config errors,
+sky130 mismatch, lattice tau mismatch. Real ngspice, real dask.distributed local clusters."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from hwsim.errors import InputError, NetlistError
+from hwsim.lattice import LatticeSpec, build_lattice
+from hwsim.modelcard import load_card
+from hwsim.simulate import SimConfig, simulate, tau_mismatch
+from hwsim.sweep import gather, load_sweep, run_sweep, sweep_points
+
+RING = """
+name = "{name}"
+kind = "ring"
+[base]
+library = "generic"
+ring_size = 3
+{base}
+[axes]
+{axes}
+"""
+
+
+def _write(tmp_path, name="t", base="", axes='vdd_v = [1.8]'):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(RING.format(name=name, base=base, axes=axes))
+    return path
+
+
+def _results(points_dir):
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(points_dir.glob("*.json"))}
+
+
+def _wait_session_gone(sid: int, timeout_s: float = 15.0) -> bool:
+    """True once no live (non-zombie) process of session ``sid`` is left."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        ps = subprocess.run(["ps", "-o", "stat=", "-s", str(sid)], capture_output=True, text=True).stdout.split()
+        if not [st for st in ps if not st.startswith("Z")]:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_killed_sweep_resumes_without_loss_or_recomputation(tmp_path):
+    """8 generic ring points (about 2 s each) on 2 workers; SIGKILL to the whole process group
+    once 2 results exist; the rerun computes exactly the missing points and keeps the others."""
+    path = _write(tmp_path, "resume", base="periods = 40",
+                  axes="vdd_v = [1.6, 1.7, 1.8, 1.9]\ntemp_c = [27.0, 85.0]")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "hwsim.cli", "sweep", str(path), "--output", str(out), "--workers", "2", "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 240
+    while len(list((out / "points").glob("*.json"))) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    # kill everything the sweep started (driver, scheduler, workers, and the ngspice runs, which
+    # sit in process groups of their own), as an OOM killer or a lost machine would
+    os.killpg(proc.pid, signal.SIGKILL)
+    subprocess.run(["pkill", "-KILL", "-s", str(proc.pid)], check=False)
+    proc.wait(timeout=30)
+    assert _wait_session_gone(proc.pid), "processes of the killed sweep still running"
+    before = _results(out / "points")
+    assert 2 <= len(before) < 8, f"kill came too late or too early: {len(before)} results"
+    for content, _ in before.values():
+        assert json.loads(content)["status"] == "ok"  # atomic: no half-written result
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    counts = json.loads(rerun.stdout)
+    assert counts["cached"] == len(before) and counts["done"] == 8 - len(before) and counts["ok"] == 8
+    after = _results(out / "points")
+    assert all(after[name] == value for name, value in before.items())  # not rewritten: same bytes and mtime
+    table = gather(load_sweep(path), out)
+    assert (table["status"] == "ok").all() and len(table) == 8
+    # a third run has nothing to do
+    again = json.loads(subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout)
+    assert again["cached"] == 8 and again["done"] == 0
+
+
+def test_failed_points_are_recorded_and_the_rest_complete(tmp_path):
+    """Points whose ngspice run exceeds a 1 s timeout fail (SimulationTimeout, log kept); the
+    others finish; the failures are retried only on request."""
+    path = _write(tmp_path, "fail", base="periods = 60", axes="timeout_s = [1.0, 120.0]\ntemp_c = [27.0, 85.0]")
+    sweep = load_sweep(path)
+    counts = run_sweep(sweep, tmp_path / "out", workers=2)
+    assert counts["done"] == 2 and counts["failed"] == 2 and counts["remaining"] == 0
+    table = gather(sweep, tmp_path / "out")
+    failed = table[table["status"] == "failed"]
+    assert sorted(failed["timeout_s"]) == [1.0, 1.0]
+    assert failed["error"].str.startswith("SimulationTimeout").all()
+    ok = table[table["status"] == "ok"]
+    assert (ok["frequency_hz"] > 1e5).all() and (ok["energy_per_period_j"] > 0).all()
+    record = json.loads(next((tmp_path / "out" / "points").glob("*.failed.json")).read_text())
+    assert record["error_type"] == "SimulationTimeout" and "timeout" in record["error"]
+    assert run_sweep(sweep, tmp_path / "out", workers=1)["cached"] == 4  # failures count as finished
+    retry = run_sweep(sweep, tmp_path / "out", workers=1, retry_failed=True)
+    assert retry["cached"] == 2 and retry["failed"] == 2
+
+
+BAD = {
+    "kind": ('name = "x"\nkind = "chip"\n', "kind = 'chip'"),
+    "unknown axis": ('kind = "ring"\n[axes]\nvoltage = [1.8]\n', "unknown axis axes.voltage"),
+    "axis not a list": ('kind = "ring"\n[axes]\nvdd_v = 1.8\n', "axes.vdd_v must be a non-empty list"),
+    "wrong type": ('kind = "ring"\n[axes]\nvdd_v = ["high"]\n', "every value must be float"),
+    "base and axis": ('kind = "ring"\n[base]\nvdd_v = 1.8\n[axes]\nvdd_v = [1.8]\n', "both in [base] and [axes]"),
+    "impossible value": ('kind = "ring"\n[axes]\nvdd_v = [9.0]\n', "vdd_v: 9.0 is outside"),
+    "mismatch on generic": ('kind = "ring"\n[base]\nlibrary = "generic"\n[montecarlo]\nsamples = 2\n',
+                            "Monte Carlo mismatch needs library = sky130"),
+    "lattice montecarlo": ('kind = "lattice"\n[montecarlo]\nsamples = 2\n', "sweep tau_spread and seed"),
+    "lattice spread": ('kind = "lattice"\n[axes]\ntau_spread = [0.5]\n', "tau_spread"),
+    "missing card": ('kind = "lattice"\n[base]\ncard = "nope"\n', "model card nope not found"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_sweep_errors_name_the_key(case, tmp_path):
+    text, message = BAD[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_sweep(path)
+    assert message in str(info.value)
+
+
+def test_sweep_keys_follow_the_inputs(tmp_path):
+    a = sweep_points(load_sweep(_write(tmp_path, "a", axes="vdd_v = [1.7, 1.8]")))
+    b = sweep_points(load_sweep(_write(tmp_path, "b", axes="vdd_v = [1.8, 1.9]")))
+    assert a[1][0] == b[0][0]  # the same point in two sweeps has one key: its result is shared
+    assert len({k for k, _ in a + b}) == 3
+
+
+@pytest.mark.sky130
+def test_sky130_mismatch_is_real_and_reproducible():
+    """Ring of 5 at tt with sky130's mismatch models: the same seed gives the same period, other
+    seeds move it by about a percent or more, and all stay near the nominal 9.76 us."""
+    from hwsim.characterize import Conditions, measure_ring, run_ring
+
+    cond = Conditions(backend="batch")
+    periods = {s: measure_ring(cond, 5, periods=6, result=run_ring(cond, 5, periods=6, mismatch_seed=s)).period_s
+               for s in (1, 2)}
+    again = measure_ring(cond, 5, periods=6, result=run_ring(cond, 5, periods=6, mismatch_seed=1)).period_s
+    assert again == periods[1]
+    assert abs(periods[2] / periods[1] - 1) > 0.002
+    assert all(abs(p / 9.758e-6 - 1) < 0.1 for p in periods.values())
+
+
+def test_with_mismatch_needs_sky130():
+    from hwsim.characterize import Conditions
+    from hwsim.netlist import BENCH_DIR, ring_netlist, with_mismatch
+
+    deck = Conditions(library="generic").render(BENCH_DIR, text=ring_netlist(3, library="generic"), name="r3",
+                                                 params={"t_stop": 1e-6, "t_step": 1e-9, "kick_q": 1e-12,
+                                                         "kick_t": 1e-7, "kick_at": 1e-7})
+    with pytest.raises(NetlistError, match="needs the sky130 library"):
+        with_mismatch(deck, 1)
+
+
+def test_tau_mismatch_same_in_brian_and_numpy():
+    """Per-neuron tau spread: statistics as specified, and Brian2 (cython) and the numpy
+    reference give identical events with it."""
+    scale = tau_mismatch(20000, 0.05, 3)
+    assert abs(scale.std() - 0.05) < 0.002 and abs(scale.mean() - 1) < 0.002
+    assert tau_mismatch(10, 0.0, 3) is None
+    card = load_card("paper")
+    lattice = build_lattice(LatticeSpec(nx=6, ny=6, shared=1, orientation="alternating", rule="summing"))
+    runs = [simulate(card, lattice, SimConfig(duration=60.0, seed=2, engine=e, tau_spread=0.05))
+            for e in ("numpy", "brian")]
+    assert len(runs[0].events.step) > 500
+    for field in ("step", "neuron", "kind"):
+        assert np.array_equal(getattr(runs[0].events, field), getattr(runs[1].events, field))
+    nominal = simulate(card, lattice, SimConfig(duration=60.0, seed=2, engine="numpy"))
+    assert not np.array_equal(nominal.events.step, runs[0].events.step)
+
+
+def test_lattice_sweep_points(tmp_path):
+    path = tmp_path / "lat.toml"
+    path.write_text('name = "lat"\nkind = "lattice"\n[base]\ncard = "paper"\nnx = 8\nny = 8\nduration_tau = 120.0\n'
+                    '[axes]\ntau_spread = [0.0, 0.05]\n')
+    sweep = load_sweep(path)
+    counts = run_sweep(sweep, tmp_path / "out", workers=1)
+    assert counts["done"] == 2 and counts["failed"] == 0
+    table = gather(sweep, tmp_path / "out")
+    assert table["xi_ss"].notna().all() and (table["events"] > 100).all()
