@@ -272,7 +272,9 @@ def write_report(result, folder: str | Path) -> Path:
     env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim", "templates"), autoescape=False)
     html = env.get_template("report.html.j2").render(name=cfg.name, sections=sections, card=card, lattice=lat,
                                                      summary=inp.metrics["summary"], power=inp.power, cc=inp.cc,
-                                                     versions=versions, wall_s=result.wall_s, tau=inp.tau)
+                                                     versions=versions, wall_s=result.wall_s, tau=inp.tau,
+                                                     n_stages=len(stages),
+                                                     n_cached=sum(v["cached"] for v in stages.values()))
     (folder / "report.html").write_text(html)
     return folder
 

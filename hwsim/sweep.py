@@ -367,12 +367,12 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
              f"{len(table)} points: {len(ok)} ok, {int((table['status'] == 'failed').sum())} failed, "
              f"{int((table['status'] == 'missing').sum())} missing.", ""]
     group = [a for a in sweep.axes if a not in ("seed",)]
-    metric = {"ring": ["frequency_hz", "energy_per_period_j", "power_w"],
+    metric = {"ring": ["frequency_hz", "pulses", "energy_per_period_j", "power_w"],
               "lattice": ["xi_ss", "R_ss", "firings_per_neuron_per_tau"]}[sweep.kind]
     if len(ok) and group:
         stats = ok.groupby(group)[metric].agg(["mean", "std", "count"])
         lines += ["Mean, standard deviation and count per axis point (over Monte Carlo seeds / lattice seeds):",
-                  "", "```", stats.to_string(), "```", ""]
+                  "", "```", stats.to_string(float_format=lambda v: f"{v:.4g}"), "```", ""]
     failed = table[table["status"] == "failed"]
     if len(failed):
         axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())

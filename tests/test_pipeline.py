@@ -178,3 +178,20 @@ def test_default_config_is_valid():
     cfg = load_config(DEFAULT_CONFIG)
     assert cfg.conditions.library == "sky130" and cfg.lattice.nx == 48 and cfg.crosscheck_spec is not None
     assert Path(cfg.path).name == "default.toml"
+
+
+def test_given_card_skips_spice_and_crosscheck(tmp_path):
+    """`calibration.card` uses a shipped card (no SPICE) and `crosscheck.enabled = false` drops that
+    stage; the report has no waveform figures but every other section."""
+    path = tmp_path / "card.toml"
+    path.write_text('name = "given"\n[calibration]\ncard = "generic_tt"\n[lattice]\nnx = 8\nny = 8\n'
+                    'orientation = "alternating"\n[simulation]\nduration_tau = 60.0\nengine = "numpy"\n'
+                    '[crosscheck]\nenabled = false\n[report]\ntables = ["csv"]\n')
+    result = run_pipeline(load_config(path), cache_dir=tmp_path / "cache", output_dir=tmp_path / "out")
+    assert list(result.stages) == ["card", "lattice", "analysis"]
+    rep = _report(result)
+    assert rep["card"]["parameters"] == load_card("generic_tt").to_dict()["parameters"]
+    assert rep["crosscheck"] is None and rep["metrics"]["summary"]["events"] > 100
+    figures = {p.name for p in (result.report_dir / "figures").glob("*.png")}
+    assert "hysteresis.png" not in figures and "sync.png" in figures
+    assert not list((result.report_dir / "tables").glob("*.parquet"))
