@@ -29,7 +29,6 @@ import importlib.metadata
 import itertools
 import math
 import platform
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -55,6 +54,7 @@ from hwsim.characterize import (
 from hwsim.devices import NETLIST_DIR
 from hwsim.errors import HwsimError, InputError
 from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
+from hwsim.tomlcheck import read_toml, type_ok
 
 __all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate",
            "calibrate_point", "residual_table_text", "netlist_hashes", "REPO_DIR"]
@@ -123,9 +123,7 @@ def _check_types(data: Mapping, source: Path) -> None:
                                  f"{', '.join(_SCHEMA[section])}")
             kinds = _SCHEMA[section][key]
             kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-            ok = any(isinstance(item, k) and not (k is int and isinstance(item, bool)) or
-                     (k is float and isinstance(item, int) and not isinstance(item, bool)) for k in kinds)
-            if not ok:
+            if not any(type_ok(item, k) for k in kinds):
                 raise InputError(f"{source}: {section}.{key} = {item!r} must be "
                                  f"{' or '.join(k.__name__ for k in kinds)}")
 
@@ -139,13 +137,7 @@ def _sizes(value: object, key: str, source: Path) -> tuple[int, ...]:
 def load_recipe(path: str | Path) -> Recipe:
     """Parse and check the recipe at ``path``; errors name the key and what is expected."""
     source = Path(path)
-    if not source.is_file():
-        raise InputError(f"recipe {source} not found (recipes live in calibration/, e.g. calibration/sky130.toml)")
-    raw = source.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode())
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    data, raw = read_toml(source, "recipe", "recipes live in calibration/, e.g. calibration/sky130.toml")
     return recipe_from_dict(data, source, hashlib.sha256(raw).hexdigest())
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy as np
 
 from hwsim import __version__
 from hwsim.errors import InputError
+from hwsim.tomlcheck import read_toml, type_name, type_ok
 
 __all__ = ["PipelineConfig", "PipelineResult", "StageInfo", "load_config", "run_pipeline", "stage_names",
            "DEFAULT_CONFIG", "SCHEMA"]
@@ -103,22 +103,6 @@ class PipelineResult:
     wall_s: float = 0.0
 
 
-def _type_ok(value: object, kind: object) -> bool:
-    if isinstance(kind, tuple):
-        return isinstance(value, list) and all(_type_ok(v, kind[1]) for v in value)
-    if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
-
-def _kind_name(kind: object) -> str:
-    return f"a list of {kind[1].__name__}" if isinstance(kind, tuple) else {"str": "a string", "int": "an integer",
-                                                                           "float": "a number",
-                                                                           "bool": "true or false"}[kind.__name__]
-
-
 def _check_schema(data: Mapping, source: Path) -> None:
     for key, value in data.items():
         if isinstance(value, Mapping):
@@ -133,8 +117,8 @@ def _check_schema(data: Mapping, source: Path) -> None:
                 where = f"[{key}]" if prefix else "the top level"
                 raise InputError(f"{source}: unknown key {prefix}{name} in {where}; expected one of "
                                  f"{', '.join(section)}")
-            if not _type_ok(item, section[name]):
-                raise InputError(f"{source}: {prefix}{name} = {item!r} must be {_kind_name(section[name])}")
+            if not type_ok(item, section[name]):
+                raise InputError(f"{source}: {prefix}{name} = {item!r} must be {type_name(section[name])}")
 
 
 def _positive(value: float, path: str, source: Path, upper: float = math.inf) -> None:
@@ -240,14 +224,8 @@ def _card_path(name_or_path: str) -> Path:
 def load_config(path: str | Path) -> PipelineConfig:
     """Read and check a pipeline config (TOML); every error names the key path and what is expected."""
     source = Path(path)
-    if not source.is_file():
-        raise InputError(f"config {source} not found (the built-in default is {DEFAULT_CONFIG}; "
-                         "`hwsim run` without a config runs it)")
-    raw = source.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    data, raw = read_toml(source, "config", f"the built-in default is {DEFAULT_CONFIG}; `hwsim run` without a "
+                                            "config runs it")
     _check_schema(data, source)
     return _build(data, source, hashlib.sha256(raw).hexdigest())
 

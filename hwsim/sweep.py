@@ -31,7 +31,6 @@ import itertools
 import math
 import os
 import time
-import tomllib
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from pathlib import Path
 
 from hwsim import __version__
 from hwsim.errors import HwsimError, InputError
+from hwsim.tomlcheck import read_toml, type_name, type_ok
 
 __all__ = ["Sweep", "load_sweep", "sweep_points", "run_point", "run_sweep", "gather", "write_sweep_report",
            "KINDS"]
@@ -74,14 +74,6 @@ class Sweep:
     points: tuple[dict, ...]
 
 
-def _type_ok(value: object, kind: type) -> bool:
-    if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
-
 def _check(data: Mapping, source: Path) -> tuple[str, dict, dict, dict]:
     allowed = {"name", "kind", "base", "axes", "montecarlo"}
     for key in data:
@@ -98,23 +90,23 @@ def _check(data: Mapping, source: Path) -> tuple[str, dict, dict, dict]:
     for name, value in base.items():
         if name not in keys:
             raise InputError(f"{source}: unknown key base.{name} for a {kind} sweep; expected one of {', '.join(keys)}")
-        if not _type_ok(value, keys[name]):
-            raise InputError(f"{source}: base.{name} = {value!r} must be {keys[name].__name__}")
+        if not type_ok(value, keys[name]):
+            raise InputError(f"{source}: base.{name} = {value!r} must be {type_name(keys[name])}")
     for name, values in axes.items():
         if name not in keys:
             raise InputError(f"{source}: unknown axis axes.{name} for a {kind} sweep; expected one of "
                              f"{', '.join(keys)}")
         if not (isinstance(values, list) and values):
             raise InputError(f"{source}: axes.{name} must be a non-empty list")
-        bad = [v for v in values if not _type_ok(v, keys[name])]
+        bad = [v for v in values if not type_ok(v, keys[name])]
         if bad:
-            raise InputError(f"{source}: axes.{name} has {bad[0]!r}; every value must be {keys[name].__name__}")
+            raise InputError(f"{source}: axes.{name} has {bad[0]!r}; every value must be {type_name(keys[name])}")
         if name in base:
             raise InputError(f"{source}: {name} is both in [base] and [axes]; keep one")
     for name in mc:
         if name not in ("samples", "seed"):
             raise InputError(f"{source}: unknown key montecarlo.{name}; expected samples, seed")
-        if not _type_ok(mc[name], int) or mc[name] < (0 if name == "samples" else 1):
+        if not type_ok(mc[name], int) or mc[name] < (0 if name == "samples" else 1):
             raise InputError(f"{source}: montecarlo.{name} = {mc[name]!r} must be an integer >= "
                              f"{0 if name == 'samples' else 1}")
     if mc.get("samples", 0) and kind != "ring":
@@ -156,12 +148,7 @@ def _label(point: Mapping) -> str:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep (TOML); every point is validated before anything runs."""
     source = Path(path)
-    if not source.is_file():
-        raise InputError(f"sweep {source} not found (examples: hwsim/configs/sweep_*.toml)")
-    try:
-        data = tomllib.loads(source.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}") from None
+    data, _ = read_toml(source, "sweep", "examples: hwsim/configs/sweep_*.toml")
     kind, base, axes, mc = _check(data, source)
     samples, first = mc.get("samples", 0), mc.get("seed", 1)
     points = []

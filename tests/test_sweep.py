@@ -107,7 +107,7 @@ BAD = {
     "kind": ('name = "x"\nkind = "chip"\n', "kind = 'chip'"),
     "unknown axis": ('kind = "ring"\n[axes]\nvoltage = [1.8]\n', "unknown axis axes.voltage"),
     "axis not a list": ('kind = "ring"\n[axes]\nvdd_v = 1.8\n', "axes.vdd_v must be a non-empty list"),
-    "wrong type": ('kind = "ring"\n[axes]\nvdd_v = ["high"]\n', "every value must be float"),
+    "wrong type": ('kind = "ring"\n[axes]\nvdd_v = ["high"]\n', "every value must be a number"),
     "base and axis": ('kind = "ring"\n[base]\nvdd_v = 1.8\n[axes]\nvdd_v = [1.8]\n', "both in [base] and [axes]"),
     "impossible value": ('kind = "ring"\n[axes]\nvdd_v = [9.0]\n', "vdd_v: 9.0 is outside"),
     "mismatch on generic": ('kind = "ring"\n[base]\nlibrary = "generic"\n[montecarlo]\nsamples = 2\n',
