@@ -58,6 +58,8 @@ _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 
                      "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
                      "target": "cython", "n_times": 16, "t_first_tau": 1.0}
 _DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS}
+_COND_FIELDS = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp", "backend", "timeout_s")
+_SPEC_FIELDS = ("geometry", "nx", "ny", "ring_size", "shared", "orientation", "boundary", "coupling_weight", "rule")
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,7 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
         if kind == "ring":
             from hwsim.characterize import Conditions
 
-            Conditions(**{k: point[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp",
-                                                "backend", "timeout_s")})
+            Conditions(**{k: point[k] for k in _COND_FIELDS})
             if point["ring_size"] < 2 or point["periods"] < 3:
                 raise InputError("ring_size must be >= 2 and periods >= 3")
             if point.get("mismatch_seed") is not None and point["library"] != "sky130":
@@ -132,8 +133,7 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
             from hwsim.modelcard import load_card
             from hwsim.simulate import SimConfig
 
-            LatticeSpec(**{k: point[k] for k in ("geometry", "nx", "ny", "ring_size", "shared", "orientation",
-                                                 "boundary", "coupling_weight", "rule")})
+            LatticeSpec(**{k: point[k] for k in _SPEC_FIELDS})
             SimConfig(duration=1.0, seed=point["seed"], init=point["init"], engine=point["engine"],
                       target=point["target"], tau_spread=point["tau_spread"])
             load_card(point["card"])
@@ -188,8 +188,7 @@ def sweep_points(sweep: Sweep) -> list[tuple[str, dict]]:
 def _ring_point(p: Mapping) -> dict:
     from hwsim.characterize import Conditions, measure_ring, run_ring
 
-    cond = Conditions(**{k: p[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp",
-                                           "backend", "timeout_s")})
+    cond = Conditions(**{k: p[k] for k in _COND_FIELDS})
     res = run_ring(cond, p["ring_size"], periods=p["periods"], mismatch_seed=p.get("mismatch_seed"))
     ring = measure_ring(cond, p["ring_size"], periods=p["periods"], result=res)
     if not ring.sustained:
@@ -210,8 +209,7 @@ def _lattice_point(p: Mapping) -> dict:
 
     card = load_card(p["card"])
     tau = card.value("tau_s")
-    spec = LatticeSpec(**{k: p[k] for k in ("geometry", "nx", "ny", "ring_size", "shared", "orientation",
-                                            "boundary", "coupling_weight", "rule")})
+    spec = LatticeSpec(**{k: p[k] for k in _SPEC_FIELDS})
     lattice = build_lattice(spec)
     run = simulate(card, lattice, SimConfig(duration=p["duration_tau"] * tau, seed=p["seed"], init=p["init"],
                                             engine=p["engine"], target=p["target"], tau_spread=p["tau_spread"]))
