@@ -60,6 +60,8 @@ SCHEMA: dict[str, dict[str, object]] = {
     "report": {"output_dir": str, "tables": (list, str)},
 }
 _TABLE_FORMATS = ("csv", "parquet")
+#: Bumped whenever what a stage computes changes, so older cached results are not reused.
+STAGE_VERSION = 1
 #: Upper bound of a ring hop in tau (paper card 1.3, sky130 and generic ~2.3 RC/tau): sizes checks.
 _HOP_BOUND_TAU = 3.0
 #: ``progress(stage, message)``; ``message`` None: the stage is done.
@@ -376,7 +378,7 @@ def _stage(store, result: PipelineResult, name: str, inputs: Mapping, compute: C
            progress: Progress) -> StageInfo:
     from hwsim.store import input_key
 
-    key = input_key({"stage": name, "hwsim": __version__, **inputs})
+    key = input_key({"stage": name, "hwsim": __version__, "stage_version": STAGE_VERSION, **inputs})
     start = time.perf_counter()
     cached = store.has(name, key)
     if not cached:

@@ -44,6 +44,8 @@ __all__ = ["Sweep", "load_sweep", "sweep_points", "run_point", "run_sweep", "gat
            "KINDS"]
 
 KINDS = ("ring", "lattice")
+#: Bumped whenever what a point computes changes, so older results are not reused (2: ring mode).
+POINT_VERSION = 2
 _RING_KEYS = {"library": str, "corner": str, "vdd_v": float, "temp_c": float, "r_ohm": float, "c_f": float,
               "clamp": bool, "ring_size": int, "periods": int, "timeout_s": float, "backend": str}
 _LATTICE_KEYS = {"card": str, "geometry": str, "nx": int, "ny": int, "ring_size": int, "shared": int,
@@ -168,7 +170,8 @@ def point_key(kind: str, point: Mapping) -> str:
     """Hash of everything that determines a point's result."""
     from hwsim.store import input_key
 
-    inputs = {"kind": kind, "hwsim": __version__, **{k: v for k, v in point.items() if k != "_axes"}}
+    inputs = {"kind": kind, "hwsim": __version__, "point_version": POINT_VERSION,
+              **{k: v for k, v in point.items() if k != "_axes"}}
     if kind == "ring":
         from hwsim.calibrate import netlist_hashes
 
@@ -193,9 +196,34 @@ def _ring_point(p: Mapping) -> dict:
     ring = measure_ring(cond, p["ring_size"], periods=p["periods"], result=res)
     if not ring.sustained:
         raise HwsimError(f"the ring of {p['ring_size']} stopped oscillating (last firing {ring.n_periods} periods in)")
-    return {"period_s": ring.period_s, "frequency_hz": 1.0 / ring.period_s, "period_std_s": ring.period_std_s,
+    lag = _neighbour_lag(res, cond.vdd_v, ring.period_s)
+    return {"mode": _ring_mode(lag, p["ring_size"]), "neighbour_lag_frac": lag, "period_s": ring.period_s,
+            "frequency_hz": 1.0 / ring.period_s, "period_std_s": ring.period_std_s,
             "energy_per_period_j": ring.energy_per_period_j, "power_w": ring.power_w, "pulses": ring.pulses,
             "duty": ring.duty, "spice_s": res.elapsed_s}
+
+
+def _neighbour_lag(res, vdd: float, period_s: float) -> float:
+    """Median delay from a firing onset of neuron 0 to the next one of neuron 1, over the period."""
+    import numpy as np
+
+    from hwsim.measure import crossings
+
+    on0, on1 = crossings(res.time, res["o0"], vdd / 2, "falling"), crossings(res.time, res["o1"], vdd / 2, "falling")
+    on0 = on0[2:]  # leave out the kick's start-up
+    nxt = np.searchsorted(on1, on0 - 1e-3 * period_s)
+    ok = nxt < len(on1)
+    return float(np.median((on1[nxt[ok]] - on0[ok]) / period_s)) if ok.any() else float("nan")
+
+
+def _ring_mode(lag_frac: float, n: int) -> str:
+    """``travelling`` (a pulse hops neuron to neuron, lag ~ 1/N of the period), ``synchronous``
+    (neighbours fire together, lag < 5 % of the period) or ``other``."""
+    if not math.isfinite(lag_frac):
+        return "other"
+    if lag_frac < 0.05:
+        return "synchronous"
+    return "travelling" if 0.5 / n < lag_frac < 1.5 / n else "other"
 
 
 def _lattice_point(p: Mapping) -> dict:
@@ -358,6 +386,14 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
         stats = ok.groupby(group)[metric].agg(["mean", "std", "count"])
         lines += ["Mean, standard deviation and count per axis point (over Monte Carlo seeds / lattice seeds):",
                   "", "```", stats.to_string(float_format=lambda v: f"{v:.4g}"), "```", ""]
+    if "mode" in ok and (ok["mode"] != "travelling").any():
+        odd = ok[ok["mode"] != "travelling"]
+        axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())
+        lines += ["## Rings not in the travelling-pulse mode", "",
+                  "Their frequency is that of neuron 0's firings, not of a pulse going round:", ""]
+        lines += [f"- {_label({**r, '_axes': axes})}: {r['mode']} (neighbour lag {r['neighbour_lag_frac']:.3f} "
+                  f"of the period), {r['frequency_hz'] / 1e3:.1f} kHz" for r in odd.to_dict("records")]
+        lines.append("")
     failed = table[table["status"] == "failed"]
     if len(failed):
         axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())

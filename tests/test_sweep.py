@@ -96,6 +96,8 @@ def test_failed_points_are_recorded_and_the_rest_complete(tmp_path):
     assert failed["error"].str.startswith("SimulationTimeout").all()
     ok = table[table["status"] == "ok"]
     assert (ok["frequency_hz"] > 1e5).all() and (ok["energy_per_period_j"] > 0).all()
+    assert (ok["mode"] == "travelling").all()  # neighbour lag about 1/3 of the period in a ring of 3
+    assert np.allclose(ok["neighbour_lag_frac"], 1 / 3, atol=0.05)
     record = json.loads(next((tmp_path / "out" / "points").glob("*.failed.json")).read_text())
     assert record["error_type"] == "SimulationTimeout" and "timeout" in record["error"]
     assert run_sweep(sweep, tmp_path / "out", workers=1)["cached"] == 4  # failures count as finished
