@@ -58,7 +58,14 @@ def _read(folder: Path, name: str):
 
 def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str]]:
     """Hysteresis loop, step response and ring waveforms, SPICE vs behavioural."""
-    from hwsim.behavior import input_node_trace, output_trace, ring_network, schmitt_trace, simulate_events
+    from hwsim.behavior import (
+        EventRecord,
+        input_node_trace,
+        output_trace,
+        ring_network,
+        schmitt_trace,
+        simulate_events,
+    )
     from hwsim.measure import crossings
     from hwsim.plot import plot_hysteresis, plot_overlay
 
@@ -82,7 +89,7 @@ def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str
     spice_on = crossings(t, w["ring_o1"], vdd / 2, "falling")
     model_on = events.onsets(1)
     shift = float(spice_on[0] - model_on[0]) if len(spice_on) and len(model_on) else 0.0
-    shifted = type(events)(events.time_s + shift, events.neuron, events.fired)
+    shifted = EventRecord(events.time_s + shift, events.neuron, events.fired)
     spice = {"x0": w["ring_x0"], **{f"o{i}": w[f"ring_o{i}"] for i in range(min(n, 3))}}
     model = {f"o{i}": output_trace(card, t, shifted, i) for i in range(min(n, 3))}
     figs.append((f"Ring of {n}", plot_overlay(t, spice, model, fig_dir / "ring.png",
