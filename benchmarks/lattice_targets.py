@@ -16,9 +16,9 @@ import sys
 
 CHILD = r"""
 import json, resource, sys, time
-from hwsim.lattice import LatticeSpec, build_lattice
-from hwsim.modelcard import load_card
-from hwsim.simulate import SimConfig, simulate
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.card import load_card
+from hwsim.lattice.simulate import SimConfig, simulate
 engine, target, shared = sys.argv[1], sys.argv[2], int(sys.argv[3])
 spec = LatticeSpec(geometry="square", nx=100, ny=100, ring_size=6, shared=shared,
                    coupling_weight=0.3 if shared == 0 else 0.0, rule="summing")

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hwsim.pipeline import DEFAULT_CONFIG
-from hwsim.sweep import gather, load_sweep, run_sweep
+from hwsim.app.pipeline import DEFAULT_CONFIG
+from hwsim.app.sweep import gather, load_sweep, run_sweep
 
 
 def main() -> None:

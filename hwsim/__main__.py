@@ -2,6 +2,6 @@
 
 import sys
 
-from hwsim.cli import main
+from hwsim.app.cli import main
 
 sys.exit(main())

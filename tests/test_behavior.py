@@ -6,9 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from hwsim.behavior import Network, behavioural_ring_period, input_gains, ring_hop_law, ring_network, simulate_events
 from hwsim.errors import InputError
-from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset
+from hwsim.model.behavior import (
+    Network,
+    behavioural_ring_period,
+    input_gains,
+    ring_hop_law,
+    ring_network,
+    simulate_events,
+)
+from hwsim.model.card import PARAM_SPECS, ModelCard, Parameter, paper_preset
 
 #: The event-driven engine is exact (closed-form exponentials); only floating-point rounding remains.
 EXACT_REL = 1e-9

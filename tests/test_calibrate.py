@@ -5,11 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.behavior import behavioural_ring_period
-from hwsim.calibrate import CalibrationError, calibrate, load_recipe, netlist_hashes
-from hwsim.characterize import Conditions, measure_ring
+from hwsim.circuit.characterize import Conditions, measure_ring
+from hwsim.circuit.netlist import netlist_hashes
 from hwsim.errors import InputError
-from hwsim.modelcard import load_card
+from hwsim.model.behavior import behavioural_ring_period
+from hwsim.model.calibrate import CalibrationError, calibrate, load_recipe
+from hwsim.model.card import load_card
+
+pytestmark = pytest.mark.ngspice
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = """

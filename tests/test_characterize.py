@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 
-from hwsim.characterize import Conditions
+from hwsim.circuit.characterize import Conditions
 from hwsim.errors import InputError
 
 from tolerances import PERIOD_LAW_R2, PERIOD_LAW_RESID_REL
+
+pytestmark = pytest.mark.ngspice
 
 
 def test_ring_period_grows_linearly_with_n(generic_char):

@@ -8,6 +8,8 @@ import sys
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.ngspice
+
 
 def hwsim(*args, env=None, timeout=300):
     full_env = dict(os.environ, **(env or {}))

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from hwsim.crosscheck import TOLERANCES, crosscheck
-from hwsim.lattice import LatticeSpec
-from hwsim.modelcard import load_card
+from hwsim.checks.crosscheck import TOLERANCES, crosscheck
+from hwsim.lattice.topology import LatticeSpec
+from hwsim.model.card import load_card
 
-pytestmark = pytest.mark.sky130
+pytestmark = [pytest.mark.sky130, pytest.mark.ngspice]
 
 
 SCHEMES = {"eps0.3-links": dict(shared=0, coupling_weight=0.3), "share1": dict(shared=1)}

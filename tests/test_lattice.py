@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hwsim.errors import InputError
-from hwsim.lattice import LatticeSpec, build_lattice
+from hwsim.lattice.topology import LatticeSpec, build_lattice
 
 
 def indegrees(lat):

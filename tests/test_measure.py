@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from hwsim.errors import MeasurementError
-from hwsim.measure import (
+from hwsim.circuit.measure import (
     active_intervals,
     count_pulses,
     crossings,
@@ -15,6 +14,7 @@ from hwsim.measure import (
     supply_energy,
     thresholds,
 )
+from hwsim.errors import MeasurementError
 
 from tolerances import CROSSING_ABS_S
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.modelcard import CardError, card_from_dict, card_to_json, load_card, paper_preset, save_card
+from hwsim.model.card import CardError, card_from_dict, card_to_json, load_card, paper_preset, save_card
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 SHIPPED = sorted(MODELS.rglob("*.json"))

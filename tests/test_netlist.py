@@ -4,29 +4,45 @@ import re
 
 import pytest
 
-from hwsim.devices import DEVICE_DIR
+from hwsim.circuit.devices import DEVICE_DIR, sky130_models_dir
+from hwsim.circuit.netlist import BENCH_DIR, Coupling, declared_params, render, ring_netlist, rings_netlist
 from hwsim.errors import InputError, ModelLibraryError, NetlistError, UnknownParamError
-from hwsim.netlist import BENCH_DIR, Coupling, declared_params, render, ring_netlist, rings_netlist
 
 
+@pytest.mark.sky130
 def test_render_inlines_includes_and_resolves_lib():
     deck = render("benches/step.sp")
     assert ".include" not in deck.text.lower()
     assert ".subckt schmitt_inv" in deck.text and ".subckt nv_neuron " in deck.text
-    lib = re.search(r'^\.lib "([^"]+)" (\w+)$', deck.text, re.M)
-    assert lib and lib.group(1) == str((DEVICE_DIR / "sky130.lib.sp").resolve()) and lib.group(2) == "tt"
+    # the device library section is inlined, its PDK path pointed at the installed package
+    lib = re.findall(r'^\.lib "([^"]+)" (\w+)$', deck.text, re.M)
+    assert lib == [(str(sky130_models_dir() / "combined_models" / "sky130.lib.spice"), "tt")]
+    assert "* >>> device library sky130 tt" in deck.text and ".subckt nfet d g s b" in deck.text
     assert deck.library == "sky130" and deck.corner == "tt"
 
 
+@pytest.mark.sky130
+def test_render_writes_nothing(tmp_path, monkeypatch):
+    """Rendering a sky130 deck needs no link in netlists/ and creates none (no side effects)."""
+    link = DEVICE_DIR / "sky130_fd_pr"
+    before = sorted(p.name for p in DEVICE_DIR.iterdir())
+    monkeypatch.chdir(tmp_path)
+    render("benches/step.sp", corner="ff")
+    assert sorted(p.name for p in DEVICE_DIR.iterdir()) == before and list(tmp_path.iterdir()) == []
+    assert not link.exists() or link.is_symlink()
+
+
+@pytest.mark.sky130
 def test_param_override_and_temperature():
     deck = render("benches/step.sp", params={"nv_r": 2.2e6, "NV_C": "3p", "vdd": 1.6}, temp_c=85,
                   library="generic", corner="ss")
     assert deck.params["nv_r"] == "2.2meg" and deck.params["nv_c"] == "3p" and deck.params["vdd"] == "1.6"
     assert ".temp 85" in deck.text and ".temp 27" not in deck.text
     assert deck.library == "generic" and deck.corner == "ss"
-    assert "generic.lib.sp\" ss" in deck.text
+    assert "* >>> device library generic ss" in deck.text and "nmos level=1 vto=0.5 " in deck.text  # ss: slow VTO
 
 
+@pytest.mark.sky130
 def test_unknown_param_is_named_with_suggestion():
     with pytest.raises(UnknownParamError) as info:
         render("benches/step.sp", params={"nv_rr": 1e6})

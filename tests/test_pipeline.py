@@ -5,7 +5,6 @@ cross-check of a 2 x 1 lattice), about 20 s, once per module.
 """
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hwsim.analysis.power import estimate_power
+from hwsim.analysis.study import analyse_run
+from hwsim.app.pipeline import DEFAULT_CONFIG, load_config, run_pipeline
+from hwsim.app.store import StageStore
 from hwsim.errors import InputError
-from hwsim.lattice import build_lattice
-from hwsim.modelcard import load_card
-from hwsim.pipeline import DEFAULT_CONFIG, load_config, run_pipeline
-from hwsim.power import estimate_power
-from hwsim.simulate import load_run
-from hwsim.store import StageStore
-from hwsim.study import analyse_run
+from hwsim.lattice.simulate import load_run
+from hwsim.lattice.topology import build_lattice
+from hwsim.model.card import load_card
+
+pytestmark = pytest.mark.ngspice
 
 SMALL = DEFAULT_CONFIG.parent / "generic_small.toml"
 
@@ -107,9 +108,9 @@ def test_unchanged_config_reuses_every_stage(runs):
     assert not third.stages["lattice"].cached and not third.stages["analysis"].cached
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Chromium (./quickstart.sh test installs it)")
+@pytest.mark.chromium
 def test_report_renders_in_headless_chromium(runs, tmp_path):
-    from hwsim.report import check_render
+    from hwsim.app.report import check_render
 
     shot = tmp_path / "shot.png"
     assert check_render(runs[0].report_dir / "report.html", shot) == "ok"
@@ -153,11 +154,11 @@ def test_cli_reports_config_errors_before_simulating(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[lattice]\nnx = -3\n")
     cache = tmp_path / "cache"
-    proc = subprocess.run([sys.executable, "-m", "hwsim.cli", "run", str(path), "--cache", str(cache)],
+    proc = subprocess.run([sys.executable, "-m", "hwsim.app.cli", "run", str(path), "--cache", str(cache)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "[lattice] lattice size" in proc.stderr and "Traceback" not in proc.stderr
     assert not cache.exists()
-    missing = subprocess.run([sys.executable, "-m", "hwsim.cli", "run", str(tmp_path / "nope.toml")],
+    missing = subprocess.run([sys.executable, "-m", "hwsim.app.cli", "run", str(tmp_path / "nope.toml")],
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "not found" in missing.stderr
 

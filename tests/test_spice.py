@@ -8,6 +8,10 @@ import time
 import numpy as np
 import pytest
 
+from hwsim.circuit.measure import fit_exponential_decay, period, supply_energy
+from hwsim.circuit.netlist import BENCH_DIR, Deck, render, ring_netlist
+from hwsim.circuit.rawfile import read_raw
+from hwsim.circuit.spice import run_deck
 from hwsim.errors import (
     ConvergenceError,
     MalformedNetlistError,
@@ -15,12 +19,10 @@ from hwsim.errors import (
     SimulationTimeout,
     SimulatorNotFoundError,
 )
-from hwsim.measure import fit_exponential_decay, period, supply_energy
-from hwsim.netlist import BENCH_DIR, Deck, render, ring_netlist
-from hwsim.rawfile import read_raw
-from hwsim.spice import run_deck
 
 from tolerances import BACKEND_PERIOD_REL, CV2_REL, RC_TAU_REL
+
+pytestmark = pytest.mark.ngspice
 
 BACKENDS = ["shared", "batch"]
 
@@ -145,7 +147,7 @@ def test_timeout_kills_the_run(backend, tmp_path):
 
 def test_missing_ngspice_program(monkeypatch, tmp_path):
     """With ngspice off PATH the batch backend says how to install it."""
-    from hwsim import spice
+    from hwsim.circuit import spice
 
     spice.ngspice_version.cache_clear()
     monkeypatch.setenv("PATH", str(tmp_path))

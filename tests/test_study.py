@@ -5,7 +5,8 @@ import json
 
 import numpy as np
 
-from hwsim.study import DEFAULT_SCHEMES, StudyConfig, run_study, write_study
+from hwsim.analysis.study import DEFAULT_SCHEMES, StudyConfig, run_study
+from hwsim.app.writers import write_study
 
 
 def test_study_growth_saturation_and_scheme_dependence(tmp_path):

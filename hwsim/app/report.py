@@ -1,6 +1,6 @@
 """The pipeline report: a self-contained ``report.html``, ``report.json``, tables and figures.
 
-:func:`write_report` reads the stage folders of a :class:`~hwsim.pipeline.PipelineResult` and
+:func:`write_report` reads the stage folders of a :class:`~hwsim.app.pipeline.PipelineResult` and
 writes into the report folder:
 
 - ``report.json``: every number the HTML shows (config, stages and their cache keys, circuit,
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim.errors import HwsimError, MissingDependencyError
-from hwsim.store import write_json_atomic
+from hwsim.files import write_json_atomic
 
 __all__ = ["write_report", "check_render", "collect_versions"]
 
@@ -39,10 +39,10 @@ _PACKAGES = ("numpy", "scipy", "pandas", "brian2", "PySpice", "matplotlib", "jin
 def collect_versions() -> dict:
     """Versions of Python, the platform, ngspice and every package the pipeline uses."""
     from hwsim import __version__
-    from hwsim.spice import _safe_version
+    from hwsim.circuit.spice import ngspice_version_or_unknown
 
     out = {"hwsim": __version__, "python": platform.python_version(), "platform": platform.platform(),
-           "ngspice": _safe_version()}
+           "ngspice": ngspice_version_or_unknown()}
     for name in _PACKAGES:
         try:
             out[name] = importlib.metadata.version(name)
@@ -58,7 +58,9 @@ def _read(folder: Path, name: str):
 
 def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str]]:
     """Hysteresis loop, step response and ring waveforms, SPICE vs behavioural."""
-    from hwsim.behavior import (
+    from hwsim.app.plot import plot_hysteresis, plot_overlay
+    from hwsim.circuit.measure import crossings
+    from hwsim.model.behavior import (
         EventRecord,
         input_node_trace,
         output_trace,
@@ -66,8 +68,6 @@ def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str
         schmitt_trace,
         simulate_events,
     )
-    from hwsim.measure import crossings
-    from hwsim.plot import plot_hysteresis, plot_overlay
 
     vdd = card.value("vdd_v")
     figs = [("Hysteresis loop", plot_hysteresis(w["hyst_x"], w["hyst_o"], card, fig_dir / "hysteresis.png"),
@@ -115,9 +115,9 @@ class _Inputs:
     """The stage results a report reads (card, run, lattice, metrics, power, cross-check)."""
 
     def __init__(self, result) -> None:
-        from hwsim.lattice import build_lattice
-        from hwsim.modelcard import load_card
-        from hwsim.simulate import load_run
+        from hwsim.lattice.simulate import load_run
+        from hwsim.lattice.topology import build_lattice
+        from hwsim.model.card import load_card
 
         st = result.stages
         self.cfg, self.stages = result.config, st
@@ -132,7 +132,7 @@ class _Inputs:
 
 
 def _circuit_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
-    from hwsim.plot import plot_ring_periods
+    from hwsim.app.plot import plot_ring_periods
 
     card = inp.card
     residuals = list(card.fit.get("residuals", []))
@@ -167,7 +167,7 @@ def lattice_summary(run, lattice, tau_s: float) -> dict:
 
 
 def _lattice_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
-    from hwsim.plot import plot_snapshots, plot_sync
+    from hwsim.app.plot import plot_snapshots, plot_sync
 
     rows, summary = inp.metrics["rows"], inp.metrics["summary"]
     tables["sync_timeseries"] = rows
@@ -188,7 +188,7 @@ def _lattice_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
 def _power_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
     import pandas as pd
 
-    from hwsim.plot import plot_breakdown, plot_power_table
+    from hwsim.app.plot import plot_breakdown, plot_power_table
 
     power = inp.power
     window = power["window_s"][1] - power["window_s"][0]

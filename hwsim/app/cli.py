@@ -100,7 +100,7 @@ def _print_characterization(result) -> None:
 
 
 def _cmd_characterize(args) -> int:
-    from hwsim.characterize import Conditions, characterize
+    from hwsim.circuit.characterize import Conditions, characterize
 
     cond = Conditions(library=args.library, corner=args.corner, vdd_v=args.vdd, temp_c=args.temp,
                       r_ohm=args.r, c_f=args.c, clamp=not args.no_clamp, backend=args.backend,
@@ -141,7 +141,7 @@ def _progress_bar(total: int, desc: str, quiet: bool):
 
 
 def _cmd_calibrate(args) -> int:
-    from hwsim.calibrate import calibrate, load_recipe, residual_table_text
+    from hwsim.model.calibrate import calibrate, load_recipe, residual_table_text
 
     recipe = load_recipe(args.recipe)
     points = 1 if args.only or recipe.preset else len(recipe.conditions)
@@ -164,7 +164,7 @@ def _cmd_calibrate(args) -> int:
 
 
 def _cmd_card(args) -> int:
-    from hwsim.modelcard import card_to_json, load_card
+    from hwsim.model.card import card_to_json, load_card
 
     card = load_card(args.card)
     if args.json:
@@ -182,9 +182,9 @@ def _cmd_card(args) -> int:
 
 
 def _cmd_lattice(args) -> int:
-    from hwsim.lattice import build_lattice
-    from hwsim.modelcard import load_card
-    from hwsim.simulate import SimConfig, save_run, simulate
+    from hwsim.lattice.simulate import SimConfig, save_run, simulate
+    from hwsim.lattice.topology import build_lattice
+    from hwsim.model.card import load_card
 
     card = load_card(args.card)
     spec = _spec_from_args(args, args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
@@ -218,7 +218,8 @@ def _cmd_lattice(args) -> int:
 def _cmd_study(args) -> int:
     import datetime as dt
 
-    from hwsim.study import DEFAULT_SCHEMES, StudyConfig, run_study, write_study
+    from hwsim.analysis.study import DEFAULT_SCHEMES, StudyConfig, run_study
+    from hwsim.app.writers import write_study
 
     schemes = DEFAULT_SCHEMES
     if args.schemes:
@@ -241,17 +242,18 @@ def _cmd_study(args) -> int:
 
 
 def _cmd_power(args) -> int:
-    from hwsim.energycheck import ring_energy_check
-    from hwsim.lattice import build_lattice
-    from hwsim.modelcard import load_card
-    from hwsim.power import estimate_power
-    from hwsim.simulate import load_run
+    from hwsim.analysis.power import estimate_power
+    from hwsim.checks.energy import ring_energy_check
+    from hwsim.lattice.simulate import load_run
+    from hwsim.lattice.topology import build_lattice
+    from hwsim.model.card import load_card
 
     if args.table is not None:
-        from hwsim.energycheck import power_table
-        from hwsim.plot import plot_power_table
+        from hwsim.app.plot import plot_power_table
+        from hwsim.checks.energy import power_table
+        from hwsim.files import data_dir
 
-        models = Path(__file__).resolve().parent.parent / "models" / "sky130"
+        models = data_dir("models") / "sky130"
         names = args.table or sorted(p.stem for p in models.glob("*.json"))
         table = power_table([load_card(n) for n in names])
         folder = Path(args.output or "reports/power")
@@ -309,8 +311,9 @@ def _cmd_power(args) -> int:
 def _cmd_crosscheck(args) -> int:
     import datetime as dt
 
-    from hwsim.crosscheck import crosscheck, write_crosscheck
-    from hwsim.modelcard import load_card
+    from hwsim.app.writers import write_crosscheck
+    from hwsim.checks.crosscheck import crosscheck
+    from hwsim.model.card import load_card
 
     card = load_card(args.card)
     spec = _spec_from_args(args, "capacitive")
@@ -340,7 +343,7 @@ def _cmd_crosscheck(args) -> int:
 def _cmd_run(args) -> int:
     from tqdm import tqdm
 
-    from hwsim.pipeline import DEFAULT_CONFIG, load_config, run_pipeline, stage_names
+    from hwsim.app.pipeline import DEFAULT_CONFIG, load_config, run_pipeline, stage_names
 
     start = time.perf_counter()
     cfg = load_config(args.config or DEFAULT_CONFIG)  # every config error surfaces here, before any simulation
@@ -369,7 +372,7 @@ def _cmd_run(args) -> int:
             print(f"  cross-check: {'PASS' if report['crosscheck']['passed'] else 'FAIL'}")
         print(f"  report: {result.report_dir / 'report.html'} ({time.perf_counter() - start:.1f} s in all)")
     if args.render_check or args.screenshot:
-        from hwsim.report import check_render
+        from hwsim.app.report import check_render
 
         mark = check_render(result.report_dir / "report.html", args.screenshot)
         print(f"  Chromium render check: {mark}" + (f", screenshot {args.screenshot}" if args.screenshot else ""))
@@ -379,7 +382,7 @@ def _cmd_run(args) -> int:
 def _cmd_sweep(args) -> int:
     from tqdm import tqdm
 
-    from hwsim.sweep import gather, load_sweep, run_sweep, write_sweep_report
+    from hwsim.app.sweep import gather, load_sweep, run_sweep, write_sweep_report
 
     sweep = load_sweep(args.sweep)  # every point is checked here, before any task starts
     if args.workers is not None and args.workers < 1:
@@ -409,14 +412,14 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_render_check(args) -> int:
-    from hwsim.report import check_render
+    from hwsim.app.report import check_render
 
     print(check_render(args.html, args.screenshot))
     return 0
 
 
 def _cmd_pdk(args) -> int:
-    from hwsim.devices import link_sky130, sky130_models_dir
+    from hwsim.circuit.devices import link_sky130, sky130_models_dir
 
     if args.action == "link":
         print(f"{link_sky130()} -> {sky130_models_dir()}")
@@ -426,7 +429,7 @@ def _cmd_pdk(args) -> int:
 
 
 def _add_lattice_args(parser, geometries: list[str], size: int, shared: int, boundary: str, coupling: float) -> None:
-    """The lattice-spec options shared by ``lattice`` and ``crosscheck`` (see hwsim.lattice.LatticeSpec)."""
+    """The lattice-spec options shared by ``lattice`` and ``crosscheck`` (see hwsim.lattice.topology.LatticeSpec)."""
     parser.add_argument("--geometry", choices=geometries, default="square")
     parser.add_argument("--nx", type=int, default=size, help=f"plaquette cells along x (default {size})")
     parser.add_argument("--ny", type=int, default=size, help=f"plaquette cells along y (default {size})")
@@ -441,7 +444,7 @@ def _add_lattice_args(parser, geometries: list[str], size: int, shared: int, bou
 
 def _spec_from_args(args, rule: str, **extra):
     """LatticeSpec from the options of :func:`_add_lattice_args`."""
-    from hwsim.lattice import LatticeSpec
+    from hwsim.lattice.topology import LatticeSpec
 
     return LatticeSpec(geometry=args.geometry, nx=args.nx, ny=args.ny, ring_size=args.ring_size, shared=args.shared,
                        orientation=args.orientation, boundary=args.boundary, coupling_weight=args.coupling,

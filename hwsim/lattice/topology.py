@@ -2,7 +2,7 @@
 
 Pure numpy (networkx only for the small-world preset). A :class:`LatticeSpec` is data; the verb
 :func:`build_lattice` returns a :class:`Lattice`: the neuron graph (a
-:class:`~hwsim.behavior.Network`), the ring membership of every neuron in traversal order, ring
+:class:`~hwsim.model.behavior.Network`), the ring membership of every neuron in traversal order, ring
 adjacency, and positions for plots.
 
 Geometry: rings sit on the plaquettes of a tiling.
@@ -34,8 +34,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from hwsim.behavior import RULES, Network
 from hwsim.errors import InputError
+from hwsim.model.behavior import RULES, Network
 
 __all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "SIDES"]
 

@@ -1,7 +1,7 @@
 """Cell characterisation: thresholds, time constant, ring periods for a range of N, energies.
 
 One verb, :func:`characterize`, runs the benches in ``netlists/benches`` (hysteresis, step,
-static) and generated rings through the SPICE layer, measures them with :mod:`hwsim.measure` and
+static) and generated rings through the SPICE layer, measures them with :mod:`hwsim.circuit.measure` and
 returns a :class:`Characterization` (SI units inside; ``_s``, ``_v``, ``_j``, ``_w`` suffixes in
 its dictionaries and tables).
 """
@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hwsim import __version__
-from hwsim.devices import CORNERS, LIBRARIES
-from hwsim.errors import InputError, MeasurementError
-from hwsim.measure import (
+from hwsim.circuit.devices import CORNERS, LIBRARIES
+from hwsim.circuit.measure import (
     active_intervals,
     count_pulses,
     crossings,
@@ -29,7 +28,8 @@ from hwsim.measure import (
     supply_energy,
     thresholds,
 )
-from hwsim.netlist import BENCH_DIR, render, ring_netlist
+from hwsim.circuit.netlist import BENCH_DIR, render, ring_netlist
+from hwsim.errors import InputError, MeasurementError
 
 __all__ = ["Conditions", "CellFeatures", "RingFeatures", "PeriodLaw", "Characterization", "run_hysteresis", "run_ring",
            "characterize", "measure_hysteresis", "measure_step", "measure_static", "measure_ring",
@@ -188,7 +188,7 @@ class Characterization:
 def run_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6):
     """Run the hysteresis bench (triangle sweep of the Schmitt input, 0 -> VDD -> 0 over
     2 ``t_ramp_s``) and return the SpiceResult (vectors ``x``, ``o``)."""
-    from hwsim.spice import run_deck
+    from hwsim.circuit.spice import run_deck
 
     deck = cond.render("benches/hysteresis.sp", params={"vdd": cond.vdd_v, "t_ramp": t_ramp_s,
                                                          "t_step": t_ramp_s / 4000})
@@ -205,7 +205,7 @@ def measure_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6, result=None) -
 def run_step(cond: Conditions, u_amp_v: float | None = None):
     """Run the step bench (input up by ``u_amp_v``, default VDD, at 1 RC and back down 6 RC later)
     and return the SpiceResult."""
-    from hwsim.spice import run_deck
+    from hwsim.circuit.spice import run_deck
 
     t_edge, t_rise, t_hold = cond.rc_s, 1e-9, 6 * cond.rc_s
     t_stop = t_edge + t_hold + 3 * cond.rc_s
@@ -249,7 +249,7 @@ def measure_step(cond: Conditions, vt_plus_v: float | None = None, result=None) 
 
 def measure_static(cond: Conditions) -> float:
     """Supply power (W) of one neuron at rest, from the operating point."""
-    from hwsim.spice import run_deck
+    from hwsim.circuit.spice import run_deck
 
     deck = cond.render("benches/static.sp", params={"vdd": cond.vdd_v, "nv_r": cond.r_ohm,
                                                      "nv_c": cond.c_f})
@@ -265,10 +265,10 @@ def run_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2, hop_s: 
     ``hop_s``: expected hop time of the pulse (s), which sizes the simulated window; default
     :data:`HOP_ESTIMATE_RC` RC. A good estimate is a little more than the step response's firing
     width (:func:`hop_estimate`). ``mismatch_seed``: switch on sky130's device mismatch with this
-    seed (:func:`hwsim.netlist.with_mismatch`).
+    seed (:func:`hwsim.circuit.netlist.with_mismatch`).
     """
-    from hwsim.netlist import with_mismatch
-    from hwsim.spice import run_deck
+    from hwsim.circuit.netlist import with_mismatch
+    from hwsim.circuit.spice import run_deck
 
     if n < 2:
         raise InputError(f"ring size must be >= 2, got {n}")
@@ -338,7 +338,7 @@ def characterize(cond: Conditions, ring_sizes: Sequence[int] = (3, 4, 5, 6, 7, 8
     Runs the hysteresis, step and static benches, then a ring for every size in ``ring_sizes``
     (each for about ``periods`` periods). ``progress`` is called with a label before each run.
     """
-    from hwsim.spice import ngspice_version
+    from hwsim.circuit.spice import ngspice_version
 
     sizes = sorted(set(int(n) for n in ring_sizes))
     if not sizes or sizes[0] < 2:
@@ -390,7 +390,7 @@ def measure_supply_table(cond: Conditions, t_ramp_s: float = 20e-6, points: int 
     threshold below VDD: that crowbar current, integrated along the slow decay of x, is most of a
     neuron's energy per event.
     """
-    from hwsim.spice import run_deck
+    from hwsim.circuit.spice import run_deck
 
     deck = cond.render("benches/hysteresis.sp", params={"vdd": cond.vdd_v, "t_ramp": t_ramp_s,
                                                          "t_step": t_ramp_s / 4000})

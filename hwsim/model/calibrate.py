@@ -3,12 +3,12 @@
 A recipe (TOML, in ``calibration/``) names the conditions (lists make a sweep, one card per
 combination), the ring sizes to fit on and to validate on, the parameters to fit with their
 bounds, and the tolerances. :func:`calibrate` runs the benches through the SPICE layer, measures
-them (:mod:`hwsim.characterize`), builds the card, fits the free parameters with
+them (:mod:`hwsim.circuit.characterize`), builds the card, fits the free parameters with
 ``scipy.optimize.least_squares`` against the SPICE ring periods, checks every ring period and both
 thresholds against SPICE, and writes the card only when all checks pass (or, when asked, marks it
 out of tolerance).
 
-What is measured and what is fitted (``nv_neuron`` family, see :mod:`hwsim.modelcard`):
+What is measured and what is fitted (``nv_neuron`` family, see :mod:`hwsim.model.card`):
 
 - ``tau_s``: exponential fit of x after an input step; ``c_in_f``: from the jump of x,
   C (1/ratio - 1); ``vt_plus_v``: slow hysteresis sweep (VT+ is crossed by an edge in a ring, so
@@ -36,8 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim import __version__
-from hwsim.behavior import behavioural_ring_period, ring_hop_law
-from hwsim.characterize import (
+from hwsim.circuit.characterize import (
     Conditions,
     hop_estimate,
     measure_hysteresis,
@@ -51,15 +50,21 @@ from hwsim.characterize import (
     step_supply,
     sub_threshold_amplitude,
 )
-from hwsim.devices import NETLIST_DIR
+from hwsim.circuit.netlist import netlist_hashes
 from hwsim.errors import HwsimError, InputError
-from hwsim.modelcard import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
+from hwsim.files import source_checkout
+from hwsim.model.behavior import behavioural_ring_period, ring_hop_law
+from hwsim.model.card import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
 from hwsim.tomlcheck import read_toml, type_ok
 
 __all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate",
-           "calibrate_point", "residual_table_text", "netlist_hashes", "REPO_DIR"]
+           "calibrate_point", "residual_table_text", "output_root"]
 
-REPO_DIR = NETLIST_DIR.parent
+
+def output_root() -> Path:
+    """Folder that a recipe's relative ``output`` path starts from: the repository of a source
+    checkout (so cards land in its ``models/``), else the working directory."""
+    return source_checkout() or Path.cwd()
 FITTABLE = ("vt_minus_v", "vt_plus_v", "tau_s", "v_clamp_v", "delay_s")
 PRESETS = {"paper": paper_preset}
 _SCHEMA = {
@@ -183,17 +188,12 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
                   period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)))
 
 
-def netlist_hashes() -> dict[str, str]:
-    files = sorted((NETLIST_DIR / "cells").glob("*.sp")) + sorted((NETLIST_DIR / "devices").glob("*.sp")) + \
-        sorted((NETLIST_DIR / "benches").glob("*.sp"))
-    return {str(f.relative_to(NETLIST_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()[:16] for f in files}
-
-
 def _provenance(recipe: Recipe, cond: Conditions | None) -> dict:
-    from hwsim.spice import ngspice_version
+    from hwsim.circuit.spice import ngspice_version
 
-    info = {"hwsim": __version__, "recipe": str(recipe.path.resolve().relative_to(REPO_DIR))
-            if recipe.path.resolve().is_relative_to(REPO_DIR) else str(recipe.path),
+    root = output_root()
+    info = {"hwsim": __version__, "recipe": str(recipe.path.resolve().relative_to(root))
+            if recipe.path.resolve().is_relative_to(root) else str(recipe.path),
             "recipe_sha256": recipe.sha256,
             "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version()}
@@ -241,7 +241,8 @@ def _fit(card: ModelCard, recipe: Recipe, spice_periods: Mapping[int, float]):
     for name, err in zip(names, stderr):
         params[name] = replace(params[name], stderr=err)
     info = {"method": "scipy.optimize.least_squares on relative ring-period errors (period law "
-                      "hwsim.behavior.ring_hop_law); checked with the event-driven engine", "parameters": list(names),
+                      "hwsim.model.behavior.ring_hop_law); checked with the event-driven engine",
+            "parameters": list(names),
             "cost": float(result.cost), "nfev": int(result.nfev), "initial": dict(zip(names, map(float, x0))),
             "status": int(result.status)}
     return replace(fitted, parameters=params), info
@@ -358,7 +359,7 @@ def calibrate(recipe: Recipe, *, write: bool = True, allow_out_of_tolerance: boo
     for cal in results:
         path = None
         if write and (cal.within_tolerance or allow_out_of_tolerance):
-            path = save_card(cal.card, REPO_DIR / recipe.output.format(name=cal.card.name))
+            path = save_card(cal.card, output_root() / recipe.output.replace("{name}", cal.card.name))
         written.append(replace(cal, path=path))
     failed = [c for c in written if not c.within_tolerance]
     if failed and not allow_out_of_tolerance:

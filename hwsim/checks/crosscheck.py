@@ -17,20 +17,20 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hwsim.analysis.power import estimate_power
+from hwsim.analysis.sync import wrap
+from hwsim.circuit.measure import crossings, supply_energy
 from hwsim.errors import InputError
-from hwsim.lattice import LatticeSpec, build_lattice
-from hwsim.measure import crossings, supply_energy
-from hwsim.modelcard import ModelCard
-from hwsim.power import estimate_power
-from hwsim.simulate import SimConfig, simulate
-from hwsim.sync import wrap
+from hwsim.lattice.simulate import SimConfig, simulate
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.card import ModelCard
 
-__all__ = ["TOLERANCES", "CrossCheck", "crosscheck", "write_crosscheck"]
+__all__ = ["TOLERANCES", "CrossCheck", "crosscheck"]
 
 #: metric -> (tolerance, reason). Periods and energy: the issue's 2 % and 10 %. The firing-time
 #: tolerances are ours (set after the first runs, not issue requirements): the behavioural start
 #: is not the SPICE current-pulse kick, so the first hop differs by up to ~0.4 us and later firings
-#: keep that offset. Phases: pi/4, the domain tolerance of hwsim.sync.
+#: keep that offset. Phases: pi/4, the domain tolerance of hwsim.analysis.sync.
 TOLERANCES = {
     "ring_period_rel": (0.02, "issue 7: ring periods within 2 %"),
     "firing_offset_over_period": (0.10, "median distance from a SPICE firing to the nearest behavioural firing "
@@ -107,9 +107,9 @@ def _ring_stats(onsets: list[np.ndarray], rings: np.ndarray, t_from: float):
 def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: str = "shared",
                timeout_s: float = 1800.0) -> CrossCheck:
     """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``."""
-    from hwsim.characterize import Conditions
-    from hwsim.netlist import BENCH_DIR, graph_netlist
-    from hwsim.spice import run_deck
+    from hwsim.circuit.characterize import Conditions
+    from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
+    from hwsim.circuit.spice import run_deck
 
     if card.normalised:
         raise InputError(f"card {card.name!r} is normalised; the cross-check needs an SI card (e.g. sky130_tt)")
@@ -176,23 +176,3 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
               "energy_j": {"spice": e_spice, "model": e_model}, "periods": {"spice": sp_per, "model": md_per}}
     return CrossCheck(rows=rows, rule=best, rule_scores=scores, spice_wall_s=res.elapsed_s,
                       behavioural_wall_s=behavioural_wall, traces=traces)
-
-
-def write_crosscheck(cc: CrossCheck, folder) -> None:
-    """Write ``crosscheck.json``, ``crosscheck.csv`` and the overlay and raster figures."""
-    import json
-    from pathlib import Path
-
-    import pandas as pd
-
-    from hwsim.plot import plot_crosscheck
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(cc.rows).to_csv(folder / "crosscheck.csv", index=False)
-    payload = {"passed": cc.passed, "rows": cc.rows, "rule_followed": cc.rule, "rule_scores": cc.rule_scores,
-               "spice_wall_s": cc.spice_wall_s, "behavioural_wall_s": cc.behavioural_wall_s,
-               "speedup": cc.spice_wall_s / max(cc.behavioural_wall_s, 1e-9),
-               "energy_j": cc.traces["energy_j"]}
-    (folder / "crosscheck.json").write_text(json.dumps(payload, indent=2, default=float))
-    plot_crosscheck(cc.traces, folder)

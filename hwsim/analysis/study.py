@@ -8,25 +8,19 @@ length xi_ss (mean of xi over the last ``ss_fraction`` of the sampled times; xi 
 crossing of C(d), and when C(d) stays above 1/e out to half the lattice, xi is recorded as that
 cap and flagged ``xi_capped``: the correlated region spans the lattice) and the growth exponent of
 xi(t) up to its maximum; per scheme the mean and the seed-to-seed standard deviation.
-:func:`write_study` writes ``study.json``, ``timeseries.csv``, ``xi_ss.csv``, ``summary.md`` and
+:func:`hwsim.app.writers.write_study` writes ``study.json``, ``timeseries.csv``, ``xi_ss.csv``, ``summary.md`` and
 figures (xi(t) log-log, R(t), domain maps at three times).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwsim.errors import InputError
-from hwsim.lattice import LatticeSpec, build_lattice
-from hwsim.modelcard import load_card
-from hwsim.simulate import SimConfig, simulate
-from hwsim.sync import (
+from hwsim.analysis.sync import (
     correlation,
     correlation_length,
     domains,
@@ -37,8 +31,12 @@ from hwsim.sync import (
     orbit_classes,
     ring_phases,
 )
+from hwsim.errors import InputError
+from hwsim.lattice.simulate import SimConfig, simulate
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.card import load_card
 
-__all__ = ["StudyConfig", "StudyResult", "run_study", "write_study", "analyse_run", "DEFAULT_SCHEMES"]
+__all__ = ["StudyConfig", "StudyResult", "run_study", "analyse_run", "analyse", "Analysis", "DEFAULT_SCHEMES"]
 
 #: Sharing schemes compared by default (LatticeSpec fields on top of the study's geometry).
 DEFAULT_SCHEMES: dict[str, dict] = {
@@ -156,6 +154,34 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
     return rows, summary, snapshots
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """Synchronisation metrics of one run: ``times`` (card time units, seconds for SI cards),
+    one row of metrics per time (R, xi in plaquettes, local order, lag spread, domains, walls), and
+    the summary (xi_ss, R_ss, growth exponent, orbit counts; see :func:`analyse_run`)."""
+
+    times: np.ndarray
+    rows: list[dict]
+    summary: dict
+
+
+def analyse(run, lattice=None, times: np.ndarray | None = None, n_times: int = 16,
+            ss_fraction: float = 0.25) -> Analysis:
+    """Synchronisation metrics of ``run`` (a :class:`~hwsim.lattice.simulate.LatticeRun`).
+
+    ``lattice``: the run's lattice (rebuilt from ``run.spec`` when ``None``). ``times``: when to
+    measure (card time units); by default ``n_times`` log-spaced times from 1 % of the run to its
+    end. ``ss_fraction``: the last fraction of the times that the steady-state values average.
+    """
+    lattice = lattice if lattice is not None else build_lattice(run.spec)
+    if times is None:
+        duration = run.n_steps * run.dt
+        times = np.geomspace(duration / 100, duration, n_times)
+    times = np.asarray(times, float)
+    rows, summary, _ = analyse_run(run, lattice, times, ss_fraction)
+    return Analysis(times=times, rows=rows, summary=summary)
+
+
 def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: None) -> StudyResult:
     """Run every scheme x seed of ``config`` (see the module docstring)."""
     card = load_card(config.card)
@@ -184,32 +210,3 @@ def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: N
                       "seeds": len(sel), "capped": bool(all(r["xi_ss_capped"] for r in sel)),
                       "finite_size_cap": float(config.size // 2)})
     return StudyResult(config=config, timeseries=rows, runs=runs, table=table, snapshots=snapshots)
-
-
-def write_study(result: StudyResult, folder: str | Path) -> Path:
-    """Write the study's tables, JSON, summary and figures into ``folder``."""
-    import pandas as pd
-
-    from hwsim.plot import plot_domain_maps, plot_study_curves
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(result.timeseries).to_csv(folder / "timeseries.csv", index=False)
-    pd.DataFrame(result.table).to_csv(folder / "xi_ss.csv", index=False)
-    payload = {"config": {**asdict(result.config), "seeds": list(result.config.seeds)}, "runs": result.runs,
-               "table": result.table}
-    (folder / "study.json").write_text(json.dumps(payload, indent=2, sort_keys=True, default=float))
-    plot_study_curves(result.timeseries, folder)
-    lattice_of = {s: build_lattice(result.config.spec(s)) for s in result.config.schemes}
-    plot_domain_maps(result.snapshots, lattice_of, folder)
-    lines = [f"# Synchronisation study ({result.config.geometry} {result.config.size} x {result.config.size}, "
-             f"{result.config.rule} rule, card {result.config.card}, {len(result.config.seeds)} seeds)", "",
-             "| scheme | xi_ss (mean +- std over seeds) | R_ss | growth exponent |", "|---|---|---|---|"]
-    for row in result.table:
-        cap = " (capped)" if row["capped"] else ""
-        lines.append(f"| {row['scheme']} | {row['xi_ss_mean']:.2f} +- {row['xi_ss_std']:.2f}{cap} | "
-                     f"{row['R_ss_mean']:.3f} | {row['growth_exponent_mean']:.2f} |")
-    lines += ["", f"xi (1/e crossing of C(d)) is in plaquette units; xi = {result.config.size // 2} (half the lattice, "
-              "'capped') means C(d) never fell to 1/e: the correlated region spans the whole periodic lattice.", ""]
-    (folder / "summary.md").write_text("\n".join(lines))
-    return folder

@@ -6,18 +6,18 @@ impossible values and missing files are reported with the key path and what is e
 runs the stages:
 
 1. ``card``: SPICE characterisation and calibration of the neuron at the circuit's conditions
-   (:func:`hwsim.calibrate.calibrate_point`), keeping the hysteresis, step and ring waveforms; or
+   (:func:`hwsim.model.calibrate.calibrate_point`), keeping the hysteresis, step and ring waveforms; or
    a given card file (``calibration.card``).
 2. ``lattice``: the lattice run (Brian2 or the numpy reference) with that card.
-3. ``analysis``: synchronisation metrics at log-spaced times (:func:`hwsim.study.analyse_run`),
+3. ``analysis``: synchronisation metrics at log-spaced times (:func:`hwsim.analysis.study.analyse_run`),
    the power estimate over the second half of the run, and the ring energy table vs SPICE.
 4. ``crosscheck`` (optional): transistor-level vs behavioural run of a small lattice.
 
 Each stage's result lives in a folder keyed by the hash of its inputs (the config sections it
 reads, the keys of the stages it depends on, the netlist hashes and the hwsim version for SPICE
-stages; :mod:`hwsim.store`), so re-running an unchanged config reuses every stage, a changed
+stages; :mod:`hwsim.app.store`), so re-running an unchanged config reuses every stage, a changed
 lattice re-runs only the lattice and what follows, and a killed run keeps what it finished.
-The report (:mod:`hwsim.report`) is rebuilt from the stage folders every time.
+The report (:mod:`hwsim.app.report`) is rebuilt from the stage folders every time.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from hwsim.tomlcheck import read_toml, type_name, type_ok
 __all__ = ["PipelineConfig", "PipelineResult", "StageInfo", "load_config", "run_pipeline", "stage_names",
            "DEFAULT_CONFIG", "SCHEMA"]
 
-REPO_DIR = Path(__file__).resolve().parent.parent
 #: The built-in default config (README's first command).
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
 
@@ -77,10 +76,10 @@ class PipelineConfig:
     sha256: str
     name: str
     sections: dict
-    conditions: object  # hwsim.characterize.Conditions
-    recipe: object | None  # hwsim.calibrate.Recipe, None when calibration.card is given
+    conditions: object  # hwsim.circuit.characterize.Conditions
+    recipe: object | None  # hwsim.model.calibrate.Recipe, None when calibration.card is given
     card_file: Path | None
-    lattice: object  # hwsim.lattice.LatticeSpec
+    lattice: object  # hwsim.lattice.topology.LatticeSpec
     crosscheck_spec: object | None
 
 
@@ -130,10 +129,10 @@ def _positive(value: float, path: str, source: Path, upper: float = math.inf) ->
 
 
 def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
-    from hwsim.calibrate import recipe_from_dict
-    from hwsim.characterize import Conditions
-    from hwsim.lattice import LatticeSpec
-    from hwsim.simulate import SimConfig
+    from hwsim.circuit.characterize import Conditions
+    from hwsim.lattice.simulate import SimConfig
+    from hwsim.lattice.topology import LatticeSpec
+    from hwsim.model.calibrate import recipe_from_dict
 
     sec = {s: dict(data.get(s, {})) for s in SCHEMA if s}
     name = data.get("name", source.stem)
@@ -150,7 +149,7 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
     cal = sec["calibration"]
     card_file, recipe = None, None
     if "card" in cal:
-        from hwsim.modelcard import load_card
+        from hwsim.model.card import load_card
 
         try:
             load_card(cal["card"])
@@ -216,11 +215,10 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
 
 
 def _card_path(name_or_path: str) -> Path:
+    from hwsim.model.card import find_card
+
     candidate = Path(name_or_path)
-    if candidate.is_file():
-        return candidate.resolve()
-    matches = sorted((REPO_DIR / "models").rglob(f"{name_or_path}.json"))
-    return matches[0]
+    return candidate.resolve() if candidate.is_file() else find_card(name_or_path)
 
 
 def load_config(path: str | Path) -> PipelineConfig:
@@ -237,8 +235,8 @@ def load_config(path: str | Path) -> PipelineConfig:
 
 def _card_stage(cfg: PipelineConfig, folder: Path, progress: Callable[[str], None]) -> None:
     """Calibrate (or copy) the card; keep residuals and downsampled SPICE waveforms."""
-    from hwsim.calibrate import calibrate_point, residual_table_text
-    from hwsim.modelcard import load_card, save_card
+    from hwsim.model.calibrate import calibrate_point, residual_table_text
+    from hwsim.model.card import load_card, save_card
 
     if cfg.recipe is None:
         save_card(load_card(cfg.card_file), folder / "card.json")
@@ -247,7 +245,7 @@ def _card_stage(cfg: PipelineConfig, folder: Path, progress: Callable[[str], Non
     cal = calibrate_point(cfg.recipe, cfg.conditions, progress, name=cfg.recipe.name, traces=traces)
     allow = cfg.sections["calibration"].get("allow_out_of_tolerance", False)
     if not cal.within_tolerance and not allow:
-        from hwsim.calibrate import CalibrationError
+        from hwsim.model.calibrate import CalibrationError
 
         raise CalibrationError("the calibrated card missed its tolerance (set calibration.allow_out_of_tolerance "
                                f"= true to go on with it):\n{residual_table_text(cal)}")
@@ -285,8 +283,8 @@ def _waveforms(traces: dict, cfg: PipelineConfig, points: int = 6000) -> dict:
 def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None:
     from tqdm import tqdm
 
-    from hwsim.lattice import build_lattice
-    from hwsim.simulate import SimConfig, save_run, simulate
+    from hwsim.lattice.simulate import SimConfig, save_run, simulate
+    from hwsim.lattice.topology import build_lattice
 
     sim = cfg.sections["simulation"]
     tau = card.value("tau_s")
@@ -304,8 +302,8 @@ def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None
 
 def _last_phase_time(card, ring_size: int, duration: float) -> float:
     """Last time (card units) at which every oscillating ring's phase is defined: phases need a
-    firing onset after t, so stop 1.5 ring periods (:func:`~hwsim.behavior.ring_hop_law`) before the end."""
-    from hwsim.behavior import ring_hop_law
+    firing onset after t, so stop 1.5 ring periods (:func:`~hwsim.model.behavior.ring_hop_law`) before the end."""
+    from hwsim.model.behavior import ring_hop_law
 
     hop = ring_hop_law(card, ring_size) or _HOP_BOUND_TAU * card.value("tau_s")
     return duration - 1.5 * ring_size * hop
@@ -327,12 +325,12 @@ def _power_warnings(breakdown_j: Mapping[str, float], firings_per_tau: float, ho
 
 
 def _analysis_stage(cfg: PipelineConfig, card, run_file: Path, folder: Path) -> None:
-    from hwsim.energycheck import ring_energy_check
-    from hwsim.lattice import build_lattice
-    from hwsim.power import estimate_power
-    from hwsim.simulate import load_run
-    from hwsim.store import write_json_atomic
-    from hwsim.study import analyse_run
+    from hwsim.analysis.power import estimate_power
+    from hwsim.analysis.study import analyse_run
+    from hwsim.checks.energy import ring_energy_check
+    from hwsim.files import write_json_atomic
+    from hwsim.lattice.simulate import load_run
+    from hwsim.lattice.topology import build_lattice
 
     run = load_run(run_file)
     lattice = build_lattice(run.spec)
@@ -351,7 +349,7 @@ def _analysis_stage(cfg: PipelineConfig, card, run_file: Path, folder: Path) -> 
         t0 = pw.get("window_from", 0.5) * duration
         report = estimate_power(run, lattice, t0, duration)
         firings = int(report.neurons["firings"].sum())
-        from hwsim.behavior import ring_hop_law
+        from hwsim.model.behavior import ring_hop_law
 
         hop = (ring_hop_law(card, run.spec.ring_size) or _HOP_BOUND_TAU * tau) / tau
         warnings = _power_warnings(report.breakdown(), firings / lattice.n_neurons / ((duration - t0) / tau), hop)
@@ -366,7 +364,8 @@ def _analysis_stage(cfg: PipelineConfig, card, run_file: Path, folder: Path) -> 
 
 
 def _crosscheck_stage(cfg: PipelineConfig, card, folder: Path) -> None:
-    from hwsim.crosscheck import crosscheck, write_crosscheck
+    from hwsim.app.writers import write_crosscheck
+    from hwsim.checks.crosscheck import crosscheck
 
     duration = cfg.sections["crosscheck"].get("duration_tau", 60.0) * card.value("tau_s")
     cc = crosscheck(card, cfg.crosscheck_spec, duration, backend=cfg.conditions.backend,
@@ -376,7 +375,7 @@ def _crosscheck_stage(cfg: PipelineConfig, card, folder: Path) -> None:
 
 def _stage(store, result: PipelineResult, name: str, inputs: Mapping, compute: Callable[[Path], None],
            progress: Progress) -> StageInfo:
-    from hwsim.store import input_key
+    from hwsim.files import input_key
 
     key = input_key({"stage": name, "hwsim": __version__, "stage_version": STAGE_VERSION, **inputs})
     start = time.perf_counter()
@@ -409,10 +408,10 @@ def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, ou
     """
     import datetime as dt
 
-    from hwsim.calibrate import netlist_hashes
-    from hwsim.modelcard import load_card
-    from hwsim.report import write_report
-    from hwsim.store import DEFAULT_CACHE, StageStore
+    from hwsim.app.report import write_report
+    from hwsim.app.store import DEFAULT_CACHE, StageStore
+    from hwsim.circuit.netlist import netlist_hashes
+    from hwsim.model.card import load_card
 
     start = time.perf_counter()
     store = StageStore(cache_dir if cache_dir is not None else DEFAULT_CACHE / "pipeline")

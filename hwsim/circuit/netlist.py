@@ -16,15 +16,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hwsim.devices import CORNERS, DEVICE_DIR, LIBRARIES, NETLIST_DIR, check_corner, check_library
+from hwsim.circuit.devices import (
+    BENCH_DIR,
+    CORNERS,
+    DEVICE_DIR,
+    LIBRARIES,
+    NETLIST_DIR,
+    check_corner,
+    device_section,
+    sky130_models_dir,
+)
 from hwsim.errors import ModelLibraryError, NetlistError, UnknownParamError
 from hwsim.units import format_spice_number
 
 __all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist", "graph_netlist",
-           "with_mismatch", "BENCH_DIR", "CELL_DIR"]
-
-BENCH_DIR = NETLIST_DIR / "benches"
-CELL_DIR = NETLIST_DIR / "cells"
+           "with_mismatch", "netlist_hashes", "BENCH_DIR"]
 
 _INCLUDE = re.compile(r'^\s*\.include\s+"?([^"\s]+)"?\s*$', re.IGNORECASE)
 _LIB = re.compile(r'^\s*\.lib\s+"?([^"\s]+)"?\s+(\w+)\s*$', re.IGNORECASE)
@@ -79,19 +85,21 @@ def _inline(text: str, base: Path, seen: tuple[Path, ...] = ()) -> list[str]:
 
 
 def _resolve_lib(line: str, base: Path, library: str | None, corner: str | None):
-    """Rewrite one ``.lib`` line; returns (line, library name or None, section)."""
+    """Rewrite one ``.lib`` line; returns (text, library name or None, section). A hwsim device
+    library is inlined (:func:`~hwsim.circuit.devices.device_section`); another model library's
+    path is made absolute."""
     match = _LIB.match(line)
     path = (base / match.group(1)).resolve()
     section = match.group(2)
     name = next((lib for lib in LIBRARIES if path == (DEVICE_DIR / f"{lib}.lib.sp").resolve()), None)
     if name is not None:
         name = library or name
-        path = check_library(name)
         section = check_corner(corner) if corner else section
         if section not in CORNERS:
             raise NetlistError(f"device library section {section!r} is not a corner "
                                f"({', '.join(CORNERS)})")
-    elif not path.is_file():
+        return "\n".join(device_section(name, section)), name, section
+    if not path.is_file():
         raise ModelLibraryError(f"model library {path} (from `{line.strip()}`) does not exist; "
                                 f"fix the path or install the library")
     return f'.lib "{path}" {section}', name, section
@@ -178,6 +186,7 @@ def render(source: str | Path, *, text: str | None = None, params: Mapping[str, 
             lines[i], found, section = _resolve_lib(line, base, library, corner)
             if found:
                 lib_name, lib_section = found, section
+    lines = "\n".join(lines).splitlines()
     if (library or corner) and lib_name is None:
         raise NetlistError(f"netlist {label} loads no hwsim device library, so library/corner "
                            f"cannot be set; add `.lib \"../devices/sky130.lib.sp\" tt`")
@@ -226,7 +235,7 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
     Edge k feeds neuron ``src[k]``'s output into neuron ``dst[k]``'s node x through a capacitor of
     ``weight[k]`` times the cell's C (``nv_c``): each neuron's first weight-1 input drives its own
     cell capacitor, every other input gets its own capacitor ``Cc<k>`` into x (KCL then gives the
-    capacitive rule of :mod:`hwsim.behavior`). ``extra_caps``: further capacitors in farads
+    capacitive rule of :mod:`hwsim.model.behavior`). ``extra_caps``: further capacitors in farads
     (``Ce<j>``). Nodes: ``x<i>`` and ``o<i>``. ``kicks``: neurons
     that get one current pulse (charge ``kick_q`` over ``kick_t`` at ``kick_at``) into x. Saves
     every o and x node and the supply current. Render with ``render(BENCH_DIR, text=...)``.
@@ -295,16 +304,28 @@ def with_mismatch(deck: Deck, seed: int) -> Deck:
                            f"{deck.name!r} uses {deck.library!r}")
     if not isinstance(seed, int) or seed < 1:
         raise NetlistError(f"mismatch seed must be a positive integer, got {seed!r}")
-    combined = DEVICE_DIR / "sky130_fd_pr" / "combined_models" / "sky130.lib.spice"
-    lines, done = [], False
+    combined = sky130_models_dir() / "combined_models" / "sky130.lib.spice"
+    begin, end = f"* >>> device library sky130 {deck.corner}", f"* <<< device library sky130 {deck.corner}"
+    lines, state = [], "before"
     for line in deck.text.splitlines():
-        if not done and line.lower().startswith(".lib") and "sky130.lib.sp" in line:
-            lines += [f'.lib "{combined}" {deck.corner}_mm', f'.include "{DEVICE_DIR / "sky130_wrappers.sp"}"',
-                      f".options seed={seed}"]
-            done = True
+        if state == "before" and line == begin:
+            lines += [begin, f'.lib "{combined}" {deck.corner}_mm',
+                      *(DEVICE_DIR / "sky130_wrappers.sp").read_text().splitlines(), f".options seed={seed}"]
+            state = "inside"
+        elif state == "inside":
+            if line == end:
+                lines.append(end)
+                state = "after"
         else:
             lines.append(line)
-    if not done:
+    if state != "after":
         raise NetlistError(f"deck {deck.name!r} loads no sky130 device library line to switch to mismatch")
     return Deck(name=f"{deck.name}_mm{seed}", text="\n".join(lines) + "\n", library=deck.library,
                 corner=f"{deck.corner}_mm", params=deck.params)
+
+
+def netlist_hashes() -> dict[str, str]:
+    """16 hex digits of the SHA-256 of every cell, device library and bench netlist, by path
+    relative to ``netlists/`` (provenance of cards, keys of cached SPICE results)."""
+    files = [f for sub in ("cells", "devices", "benches") for f in sorted((NETLIST_DIR / sub).glob("*.sp"))]
+    return {str(f.relative_to(NETLIST_DIR)): hashlib.sha256(f.read_bytes()).hexdigest()[:16] for f in files}

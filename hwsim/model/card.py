@@ -1,6 +1,6 @@
 """Behavioural model cards: the parameters of one differentiating neuron, as data.
 
-A card is JSON (sorted keys, ``schema_version``), written by calibration (:mod:`hwsim.calibrate`)
+A card is JSON (sorted keys, ``schema_version``), written by calibration (:mod:`hwsim.model.calibrate`)
 or shipped as a preset, and loaded with validation: unknown fields, missing or wrong units,
 non-finite, out-of-bound or inconsistent values raise :class:`CardError` naming the field.
 
@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwsim.errors import InputError
+from hwsim.files import data_dir, write_text_atomic
 
 __all__ = ["ModelCard", "Parameter", "CardError", "PARAM_SPECS", "SCHEMA_VERSION", "load_card", "save_card",
-           "card_to_json", "card_from_dict", "paper_preset", "SCHEMES"]
+           "find_card", "card_to_json", "card_from_dict", "paper_preset", "SCHEMES"]
 
 SCHEMA_VERSION = 1
 FAMILY = "nv_neuron"
@@ -246,25 +248,34 @@ def card_to_json(card: ModelCard) -> str:
 
 def save_card(card: ModelCard, path: str | Path) -> Path:
     """Write ``card`` to ``path`` atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(card_to_json(card))
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, card_to_json(card))
+
+
+_CARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def find_card(name: str) -> Path:
+    """Path of the shipped card called ``name`` (``models/<family>/<name>.json``).
+
+    ``name`` is a plain name (letters, digits, ``_ . -``; no path, no wildcard); :class:`CardError`
+    lists the shipped names when there is no such card.
+    """
+    models = data_dir("models")
+    shipped = sorted(p for p in models.glob("*/*.json")) if models.is_dir() else []
+    if _CARD_NAME.match(name) and ".." not in name:
+        for path in shipped:
+            if path.stem == name:
+                return path
+    names = ", ".join(p.stem for p in shipped)
+    raise CardError(f"model card {name!r} not found: give a JSON file path, or a card name under "
+                    f"models/ (shipped: {names})")
 
 
 def load_card(path: str | Path) -> ModelCard:
     """Load and validate the card at ``path`` (a file, or a name under ``models/`` without .json)."""
     candidate = Path(path)
-    if not candidate.exists():
-        from hwsim.devices import NETLIST_DIR
-
-        models = NETLIST_DIR.parent / "models"
-        matches = sorted(models.rglob(f"{path}.json")) if models.is_dir() else []
-        if not matches:
-            raise CardError(f"model card {path!s} not found (a JSON file, or a card name under models/)")
-        candidate = matches[0]
+    if not candidate.is_file():
+        candidate = find_card(str(path))
     try:
         data = json.loads(candidate.read_text())
     except json.JSONDecodeError as exc:

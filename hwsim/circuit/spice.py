@@ -1,11 +1,11 @@
-"""ngspice adapter: run a :class:`~hwsim.netlist.Deck` and return its waveforms.
+"""ngspice adapter: run a :class:`~hwsim.circuit.netlist.Deck` and return its waveforms.
 
 Two backends, one entry point (:func:`run_deck`):
 
 - ``"shared"`` (default): ngspice's shared library through PySpice (``NgSpiceShared``), in a
-  child process (:mod:`hwsim._ngspice_worker`) so every run gets a fresh ngspice and a hung run
+  child process (:mod:`hwsim.circuit._ngspice_worker`) so every run gets a fresh ngspice and a hung run
   can be killed;
-- ``"batch"``: the ``ngspice -b -r out.raw`` program, read back with :mod:`hwsim.rawfile`.
+- ``"batch"``: the ``ngspice -b -r out.raw`` program, read back with :mod:`hwsim.circuit.rawfile`.
 
 Both run in a fresh directory holding ``.spiceinit`` (``set num_threads=1``: Debian's ngspice uses
 OpenMP and ignores ``OMP_NUM_THREADS``; ``set ngbehavior=hsa`` for the sky130 models), with a
@@ -26,11 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from hwsim.circuit.netlist import Deck
+from hwsim.circuit.rawfile import read_raw
 from hwsim.errors import (
     ConvergenceError,
     InputError,
@@ -40,10 +42,9 @@ from hwsim.errors import (
     SimulatorError,
     SimulatorNotFoundError,
 )
-from hwsim.netlist import Deck
-from hwsim.rawfile import read_raw
+from hwsim.files import PACKAGE_DIR
 
-__all__ = ["SpiceResult", "run_deck", "ngspice_version", "BACKENDS", "DEFAULT_TIMEOUT_S"]
+__all__ = ["SpiceResult", "run_deck", "ngspice_version", "ngspice_version_or_unknown", "BACKENDS", "DEFAULT_TIMEOUT_S"]
 
 BACKENDS = ("shared", "batch")
 DEFAULT_TIMEOUT_S = 600.0
@@ -71,7 +72,6 @@ class SpiceResult:
     pyspice_version: str | None
     elapsed_s: float
     run_dir: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def time(self) -> np.ndarray:
@@ -131,12 +131,14 @@ def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: D
                            for name in ("ngspice.log", "process.log") if (cwd / name).exists())
             raise SimulationTimeout(
                 f"ngspice run of {deck.name!r} exceeded its timeout of {timeout_s:g} s and was killed",
-                deck=deck.text, log=text, version=_safe_version(),
+                deck=deck.text, log=text, version=ngspice_version_or_unknown(),
                 hint="raise timeout_s, shorten the analysis (t_stop) or loosen the step (t_step)") from None
     return (cwd / "process.log").read_text(errors="replace")
 
 
-def _safe_version() -> str:
+def ngspice_version_or_unknown() -> str:
+    """:func:`ngspice_version`, or ``"unknown"`` when ngspice is not installed (for reports and
+    error messages that must not fail themselves)."""
     try:
         return ngspice_version()
     except SimulatorNotFoundError:
@@ -177,10 +179,10 @@ def classify_log(log: str, deck: Deck, have_data: bool) -> None:
     for pattern, error, what, applies in checks:
         if applies and pattern.search(log):
             raise error(f"{what} in {deck.name!r}: {_first_line(pattern, log)}", deck=deck.text,
-                        log=log, version=_safe_version(), hint=_HINTS[error])
+                        log=log, version=ngspice_version_or_unknown(), hint=_HINTS[error])
     if aborted:
         raise SimulatorError(f"ngspice stopped without finishing {deck.name!r}", deck=deck.text,
-                             log=log, version=_safe_version(),
+                             log=log, version=ngspice_version_or_unknown(),
                              hint="read the log below; the netlist needs a .tran/.dc/.op analysis")
 
 
@@ -202,14 +204,14 @@ def _run_batch(folder: Path, deck: Deck, timeout_s: float):
 
 def _run_shared(folder: Path, deck: Deck, timeout_s: float):
     env = _shared_library_env()
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(PACKAGE_DIR.parent)  # the folder that holds the hwsim package
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "hwsim._ngspice_worker", str(folder)]
+    cmd = [sys.executable, "-m", "hwsim.circuit._ngspice_worker", str(folder)]
     process_log = _run_process(cmd, folder, env, timeout_s, deck)
     meta_path = folder / "meta.json"
     if not meta_path.exists():
         raise SimulatorError(f"the ngspice worker for {deck.name!r} died without a result",
-                             deck=deck.text, log=process_log, version=_safe_version(),
+                             deck=deck.text, log=process_log, version=ngspice_version_or_unknown(),
                              hint="ngspice crashed; retry with backend='batch' to isolate the cause")
     meta = json.loads(meta_path.read_text())
     log = (folder / "ngspice.log").read_text(errors="replace") + process_log
@@ -220,7 +222,7 @@ def _run_shared(folder: Path, deck: Deck, timeout_s: float):
     if meta.get("status") == "crashed" and not vectors:
         if "cannot load library" in log.lower() or "libngspice" in log.lower():
             raise SimulatorNotFoundError(f"PySpice could not load libngspice; {_APT_HINT}")
-    return vectors, log, meta.get("ngspice_version") or _safe_version(), meta.get("pyspice_version")
+    return vectors, log, meta.get("ngspice_version") or ngspice_version_or_unknown(), meta.get("pyspice_version")
 
 
 def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_TIMEOUT_S,

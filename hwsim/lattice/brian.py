@@ -1,4 +1,4 @@
-"""Brian2 adapter: the lattice engine of :mod:`hwsim.engine` as a Brian2 network.
+"""Brian2 adapter: the lattice engine of :mod:`hwsim.lattice.engine` as a Brian2 network.
 
 Continuous coupling, not spikes: a ``(summed)`` synaptic variable carries each neuron's input
 sum (``s_post = coef * o_pre``; Brian2 updates summed variables in the 'groups' slot just before
@@ -24,14 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.engine import Discretised, Events, State
 from hwsim.errors import InputError, MissingDependencyError
-from hwsim.store import DEFAULT_CACHE
+from hwsim.files import cache_dir
+from hwsim.lattice.engine import BRIAN_TARGETS as TARGETS
+from hwsim.lattice.engine import Discretised, Events, State
 
-__all__ = ["run_brian", "TARGETS", "CACHE_DIR"]
-
-TARGETS = ("numpy", "cython", "cpp_standalone")
-CACHE_DIR = DEFAULT_CACHE
+__all__ = ["run_brian", "TARGETS"]
 
 # Brian2 passes expressions through sympy, which may reorder a sum of three terms (and so its
 # rounding); every statement here adds at most two terms, so both engines round identically.
@@ -73,7 +71,7 @@ def _topology_key(d: Discretised) -> str:
     return h.hexdigest()[:16]
 
 
-def _build(b2, d: Discretised, st: State, n_steps: int):
+def _build(b2, d: Discretised, st: State):
     namespace = {"vdd": d.vdd, "dv": d.dv, "vt_plus": d.vt_plus, "vt_minus": d.vt_minus,
                  "clamp": np.inf if d.clamp is None else d.clamp,
                  "clamp_over_a": np.inf if d.clamp is None else d.clamp / d.divider, "divider": d.divider}
@@ -122,7 +120,7 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
         raise InputError(f"unknown Brian2 target {target!r}; choose one of {', '.join(TARGETS)}")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     b2 = _import_brian()
-    b2.prefs.codegen.runtime.cython.cache_dir = str(CACHE_DIR / "cython")
+    b2.prefs.codegen.runtime.cython.cache_dir = str(cache_dir() / "cython")
     b2.prefs.codegen.runtime.cython.multiprocess_safe = True
     b2.prefs.logging.std_redirection = False
     # no -ffast-math and no FMA contraction: results must match the numpy engine bit for bit
@@ -132,7 +130,7 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
     b2.set_device("runtime")
     b2.prefs.codegen.target = target
     b2.start_scope()
-    net, group, fire_mon, rest_mon = _build(b2, d, st, n_steps)
+    net, group, fire_mon, rest_mon = _build(b2, d, st)
     chunks = max(1, min(20, n_steps // 1000))
     done = 0
     for c in range(chunks):
@@ -163,14 +161,14 @@ def _stdout_to(path: Path):
 
 
 def _run_standalone(b2, d, st, n_steps, progress):
-    folder = CACHE_DIR / "standalone" / _topology_key(d)
+    folder = cache_dir() / "standalone" / _topology_key(d)
     built = (folder / "main").exists() or (folder / "main.exe").exists()
     b2.set_device("cpp_standalone", directory=str(folder), build_on_run=False)
     b2.device.reinit()
     b2.device.activate(directory=str(folder), build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
     b2.start_scope()
-    net, group, fire_mon, rest_mon = _build(b2, d, st, n_steps)
+    net, group, fire_mon, rest_mon = _build(b2, d, st)
     net.run(n_steps * d.dt_s * b2.second, namespace={})
     run_args = {group.x: st.x, group.firing: st.firing, group.memory: st.memory, group.decay: d.decay,
                 group.one_minus_decay: d.one_minus_decay}

@@ -31,11 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.behavior import input_gains
-from hwsim.engine import Discretised, Events, discretise, initial_state, run_numpy
 from hwsim.errors import InputError
-from hwsim.lattice import Lattice, LatticeSpec, build_lattice
-from hwsim.modelcard import ModelCard, card_from_dict, card_to_json
+from hwsim.files import atomic_path
+from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, Events, discretise, initial_state, run_numpy
+from hwsim.lattice.topology import Lattice, LatticeSpec, build_lattice
+from hwsim.model.behavior import input_gains
+from hwsim.model.card import ModelCard, card_from_dict, card_to_json
 
 __all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mismatch", "save_run", "load_run"]
 
@@ -68,10 +69,8 @@ class SimConfig:
             raise InputError(f"config init: {self.init!r} unknown; choose {', '.join(INITS)} or pass x0/firing0")
         if self.engine not in ENGINES:
             raise InputError(f"config engine: {self.engine!r} unknown; choose {', '.join(ENGINES)}")
-        from hwsim.brian import TARGETS
-
-        if self.target not in TARGETS:
-            raise InputError(f"config target: {self.target!r} unknown; choose {', '.join(TARGETS)}")
+        if self.target not in BRIAN_TARGETS:
+            raise InputError(f"config target: {self.target!r} unknown; choose {', '.join(BRIAN_TARGETS)}")
 
     def step_size(self, card: ModelCard) -> float:
         """dt in card time units: the card's integrator dt, else tau/100."""
@@ -156,9 +155,9 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
     st = initial_state(d, x0, firing0)
     start = time.perf_counter()
     if config.engine == "numpy":
-        events, final, _ = run_numpy(d, st, n_steps, progress)
+        events, final = run_numpy(d, st, n_steps, progress)
     else:
-        from hwsim.brian import run_brian
+        from hwsim.lattice.brian import run_brian
 
         events, final = run_brian(d, st, n_steps, config.target, progress)
     wall = time.perf_counter() - start
@@ -173,17 +172,14 @@ def save_run(run: LatticeRun, path: str | Path) -> Path:
     """Save ``run`` as NPZ: arrays ``event_step`` (int64), ``event_neuron`` (int32), ``event_kind``
     (int8, +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, and ``meta`` (a
     JSON string: dt, n_steps, wall_s, info, lattice spec, config, and the full card)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format": "hwsim.lattice_run/1", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
             "info": run.info, "spec": run.spec.to_dict(), "config": asdict(run.config),
             "card": json.loads(card_to_json(run.card))}
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, event_step=run.events.step, event_neuron=run.events.neuron, event_kind=run.events.kind,
-                        x0=run.x0, firing0=run.firing0, final_x=run.final_x, final_firing=run.final_firing,
-                        meta=np.array(json.dumps(meta, sort_keys=True)))
-    tmp.replace(path)
-    return path
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, event_step=run.events.step, event_neuron=run.events.neuron, event_kind=run.events.kind,
+                            x0=run.x0, firing0=run.firing0, final_x=run.final_x, final_firing=run.final_firing,
+                            meta=np.array(json.dumps(meta, sort_keys=True)))
+    return Path(path)
 
 
 def load_run(path: str | Path) -> LatticeRun:

@@ -143,7 +143,7 @@ class LatticeGeometry:
 
 
 def geometry_of(lattice) -> LatticeGeometry | None:
-    """The Bravais description of a lattice or :class:`~hwsim.lattice.LatticeSpec` (None for
+    """The Bravais description of a lattice or :class:`~hwsim.lattice.topology.LatticeSpec` (None for
     small-world graphs)."""
     spec = getattr(lattice, "spec", lattice)
     h = math.sqrt(3) / 2
@@ -178,7 +178,7 @@ def _displacement_distance(g: LatticeGeometry, shape: tuple[int, int], b1: int, 
 def correlation(theta: np.ndarray, lattice, max_distance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Spatial correlation C(d) of one phase snapshot ``theta`` (n_rings,), NaN = silent ring.
 
-    ``lattice``: a :class:`~hwsim.lattice.Lattice` (or, for the plaquette geometries, just its
+    ``lattice``: a :class:`~hwsim.lattice.topology.Lattice` (or, for the plaquette geometries, just its
     spec). Returns (d, C) for integer shells d = 0, 1, 2, ... (pairs with rounded distance d).
     """
     theta = np.asarray(theta, dtype=float)

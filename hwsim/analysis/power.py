@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwsim.behavior import input_gains
 from hwsim.errors import InputError
+from hwsim.model.behavior import input_gains
 
 __all__ = ["PowerReport", "estimate_power", "ASSUMPTIONS"]
 
@@ -77,13 +77,6 @@ class PowerReport:
         share = self.neurons["total_j"].to_numpy() / np.maximum(counts, 1)
         return pd.DataFrame({"ring": np.arange(len(rings)), "total_j": share[rings].sum(axis=1)})
 
-    def per_domain(self, rings: np.ndarray, labels: np.ndarray):
-        """pandas DataFrame of energy per domain label (-1: silent rings)."""
-
-        per_ring = self.per_ring(rings)
-        per_ring["domain"] = labels
-        return per_ring.groupby("domain", as_index=False)["total_j"].sum()
-
 
 def _cumulative(x: np.ndarray, current: np.ndarray, leak: float, x_floor: float) -> np.ndarray:
     """H(x) = integral from x_floor to x of (I(u) - leak)/u du on the grid (0 below x_floor)."""
@@ -94,7 +87,7 @@ def _cumulative(x: np.ndarray, current: np.ndarray, leak: float, x_floor: float)
 
 
 def estimate_power(run, lattice, t0: float | None = None, t1: float | None = None) -> PowerReport:
-    """Energy of ``run`` (a :class:`~hwsim.simulate.LatticeRun` on ``lattice``) on [t0, t1]."""
+    """Energy of ``run`` (a :class:`~hwsim.lattice.simulate.LatticeRun` on ``lattice``) on [t0, t1]."""
     import pandas as pd
 
     card = run.card

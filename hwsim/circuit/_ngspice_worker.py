@@ -1,4 +1,4 @@
-"""Child process for the PySpice shared-library backend (``python -m hwsim._ngspice_worker DIR``).
+"""Child process for the PySpice shared-library backend (``python -m hwsim.circuit._ngspice_worker DIR``).
 
 Runs ``DIR/deck.cir`` in ngspice's shared library through PySpice and writes ``DIR/vectors.npz``
 (names in raw-file form: ``time``, ``v(node)``, ``i(source)``), ``DIR/ngspice.log`` (everything
