@@ -24,7 +24,7 @@ spec = LatticeSpec(geometry="square", nx=100, ny=100, ring_size=6, shared=shared
                    coupling_weight=0.3 if shared == 0 else 0.0, rule="summing")
 lattice = build_lattice(spec)
 start = time.perf_counter()
-run = simulate(load_card("paper"), lattice, SimConfig(duration=100, seed=1, engine=engine, target=target))
+run = simulate(load_card("paper"), lattice, SimConfig(duration_tau=100, seed=1, engine=engine, target=target))
 total = time.perf_counter() - start
 print(json.dumps({"engine": engine, "target": target, "neurons": lattice.n_neurons, "events": len(run.events.step),
                   "sim_s": run.wall_s, "total_s": total,

@@ -29,8 +29,8 @@ EQUIVALENCE = [
                          ids=[f"{s.geometry}-s{s.shared}-{s.orientation}-{s.rule}" for s in EQUIVALENCE])
 @pytest.mark.brian2_compiled
 def test_brian_cython_and_numpy_give_identical_events(spec):
-    reference = simulate(PAPER, spec, SimConfig(duration=200, seed=7, engine="numpy"))
-    brian = simulate(PAPER, spec, SimConfig(duration=200, seed=7, engine="brian", target="cython"))
+    reference = simulate(PAPER, spec, SimConfig(duration_tau=200, seed=7, engine="numpy"))
+    brian = simulate(PAPER, spec, SimConfig(duration_tau=200, seed=7, engine="brian", target="cython"))
     assert len(reference.events.step) > 500, "the lattice went quiet: a weak comparison"
     assert brian.events.equals(reference.events)
     assert np.array_equal(brian.final_x, reference.final_x)
@@ -39,13 +39,13 @@ def test_brian_cython_and_numpy_give_identical_events(spec):
 @pytest.mark.brian2_compiled
 def test_brian_numpy_target_and_standalone_identical():
     spec = LatticeSpec(geometry="triangular", nx=6, ny=6, shared=1, rule="summing")
-    ref = simulate(PAPER, spec, SimConfig(duration=60, seed=1, engine="numpy"))
+    ref = simulate(PAPER, spec, SimConfig(duration_tau=60, seed=1, engine="numpy"))
     for target in ("numpy", "cpp_standalone"):
-        run = simulate(PAPER, spec, SimConfig(duration=60, seed=1, engine="brian", target=target))
+        run = simulate(PAPER, spec, SimConfig(duration_tau=60, seed=1, engine="brian", target=target))
         assert run.events.equals(ref.events), target
     # same topology, new initial state: cpp_standalone reuses its build through run_args
-    ref2 = simulate(PAPER, spec, SimConfig(duration=60, seed=2, engine="numpy"))
-    run2 = simulate(PAPER, spec, SimConfig(duration=60, seed=2, engine="brian", target="cpp_standalone"))
+    ref2 = simulate(PAPER, spec, SimConfig(duration_tau=60, seed=2, engine="numpy"))
+    run2 = simulate(PAPER, spec, SimConfig(duration_tau=60, seed=2, engine="brian", target="cpp_standalone"))
     assert run2.events.equals(ref2.events) and not ref2.events.equals(ref.events)
 
 
@@ -54,7 +54,7 @@ def test_uncoupled_ring_period_follows_the_law(n):
     """Discrete engine (dt = 0.01 tau) vs the exact law T = N h: a hop ends at a step boundary, so
     each hop may be up to one step late: |T - N h| <= N dt."""
     spec = LatticeSpec(geometry="square", nx=3, ny=3, ring_size=n, shared=0)
-    run = simulate(PAPER, spec, SimConfig(duration=40 * n, init="kick", engine="numpy"))
+    run = simulate(PAPER, spec, SimConfig(duration_tau=40 * n, init="kick", engine="numpy"))
     lat = build_lattice(spec)
     neuron = lat.rings[4][0]
     onsets = run.times()[(run.events.neuron == neuron) & (run.events.kind > 0)]
@@ -97,15 +97,15 @@ def test_paper_update_matches_the_published_recursion():
 
 def test_same_seed_same_events_different_seed_different():
     spec = LatticeSpec(geometry="square", nx=8, ny=8, shared=1, rule="summing")
-    a = simulate(PAPER, spec, SimConfig(duration=50, seed=3, engine="numpy"))
-    b = simulate(PAPER, spec, SimConfig(duration=50, seed=3, engine="numpy"))
-    c = simulate(PAPER, spec, SimConfig(duration=50, seed=4, engine="numpy"))
+    a = simulate(PAPER, spec, SimConfig(duration_tau=50, seed=3, engine="numpy"))
+    b = simulate(PAPER, spec, SimConfig(duration_tau=50, seed=3, engine="numpy"))
+    c = simulate(PAPER, spec, SimConfig(duration_tau=50, seed=4, engine="numpy"))
     assert a.events.equals(b.events) and not a.events.equals(c.events)
 
 
 def test_save_and_load_round_trip(tmp_path):
     spec = LatticeSpec(geometry="honeycomb", nx=5, ny=5, shared=1, rule="summing")
-    run = simulate(PAPER, spec, SimConfig(duration=20, engine="numpy"))
+    run = simulate(PAPER, spec, SimConfig(duration_tau=20, engine="numpy"))
     back = load_run(save_run(run, tmp_path / "run.npz"))
     assert back.events.equals(run.events) and back.spec == run.spec and back.config == run.config
     assert back.card == run.card and np.array_equal(back.final_x, run.final_x)
@@ -114,7 +114,7 @@ def test_save_and_load_round_trip(tmp_path):
 def test_si_card_runs_in_seconds():
     card = load_card("sky130_tt")
     spec = LatticeSpec(geometry="square", nx=3, ny=3, ring_size=5, shared=0)
-    run = simulate(card, spec, SimConfig(duration=100e-6, init="kick", engine="numpy"))
+    run = simulate(card, spec, SimConfig(duration_tau=100e-6 / card.value("tau_s"), init="kick", engine="numpy"))
     assert run.dt == pytest.approx(card.value("tau_s") / 100)
     onsets = run.times()[(run.events.neuron == 0) & (run.events.kind > 0)]
     period = np.median(np.diff(onsets)[2:])
@@ -122,11 +122,12 @@ def test_si_card_runs_in_seconds():
 
 
 @pytest.mark.parametrize("kwargs,needle", [
-    (dict(duration=-1), "duration: must be > 0"),
+    (dict(duration_tau=-1), "duration_tau: must be > 0"),
     (dict(init="warm"), "init: 'warm' unknown"),
     (dict(engine="nest"), "engine: 'nest' unknown"),
     (dict(target="cuda"), "target: 'cuda' unknown"),
-    (dict(dt=0.5), "more than 0.1 tau"),
+    (dict(dt_tau=0.5), "more than 0.1 tau"),
+    (dict(dt_tau="abc"), "dt_tau: must be > 0"),
 ])
 def test_bad_configs(kwargs, needle):
     with pytest.raises(InputError, match=needle):

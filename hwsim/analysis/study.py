@@ -75,11 +75,13 @@ class StudyConfig:
             raise InputError(f"study n_times must be >= 4, got {self.n_times}")
 
     def spec(self, scheme: str) -> LatticeSpec:
+        """The lattice of ``scheme`` at this study's geometry, size, ring size and rule."""
         fields = {"geometry": self.geometry, "nx": self.size, "ny": self.size, "ring_size": self.ring_size,
                   "rule": self.rule, **self.schemes[scheme]}
         return LatticeSpec(**fields)
 
     def times(self) -> np.ndarray:
+        """Log-spaced sample times (card time units) from ``t_first`` to 98 % of ``duration``."""
         return np.geomspace(self.t_first, self.duration * 0.98, self.n_times)
 
 
@@ -94,6 +96,20 @@ class StudyResult:
     snapshots: dict
 
 
+def _finite_mean(values) -> float:
+    """Mean of the finite entries of ``values``; NaN (without a warning) when there are none."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else float("nan")
+
+
+def _finite_std(values) -> float:
+    """Standard deviation of the finite entries of ``values``; NaN when there are none."""
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.std()) if arr.size else float("nan")
+
+
 def _metrics_at(theta, orbit, lattice):
     d, c = correlation(theta, lattice)
     xi_e, xi_fit = correlation_length(d, c)
@@ -103,7 +119,7 @@ def _metrics_at(theta, orbit, lattice):
     lags = neighbor_lags(theta, lattice.ring_neighbors)
     r_loc = local_order(theta, lattice.ring_neighbors)
     return {"R": float(global_order(theta)), "xi": float(xi), "xi_capped": spans, "xi_1e": xi_e, "xi_fit": xi_fit,
-            "local_order": float(np.nanmean(r_loc)), "lag_std": float(np.nanstd(lags)),
+            "local_order": _finite_mean(r_loc), "lag_std": _finite_std(lags),
             "n_domains": int(len(stats.sizes)), "largest_domain": int(stats.sizes[0]) if len(stats.sizes) else 0,
             "wall_density": stats.wall_density, "wall_width": stats.wall_width,
             "active_rings": int(np.isfinite(theta).sum())}, stats
@@ -144,8 +160,8 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
     tail = [r for r in rows if r["t"] >= times[int(len(times) * (1 - ss_fraction))]]
     xi_curve = np.array([r["xi"] for r in rows])
     t_from, t_peak = _growth_window(times, xi_curve, np.array([r["xi_capped"] for r in rows]))
-    summary = {"xi_ss": float(np.nanmean([r["xi"] for r in tail])) if tail else float("nan"),
-               "R_ss": float(np.nanmean([r["R"] for r in tail])) if tail else float("nan"),
+    summary = {"xi_ss": _finite_mean([r["xi"] for r in tail]) if tail else float("nan"),
+               "R_ss": _finite_mean([r["R"] for r in tail]) if tail else float("nan"),
                "growth_exponent": growth_exponent(times, xi_curve, t_from, t_peak),
                "growth_fit_t_min": float(t_from), "growth_fit_t_max": float(t_peak),
                "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
@@ -192,8 +208,9 @@ def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: N
         lattice = build_lattice(config.spec(scheme))
         for seed in config.seeds:
             progress(f"{scheme} seed {seed}")
-            run = simulate(card, lattice, SimConfig(duration=config.duration, seed=seed, engine=config.engine,
-                                                    target=config.target))
+            sim = SimConfig(duration_tau=config.duration / card.value("tau_s"), seed=seed, engine=config.engine,
+                            target=config.target)
+            run = simulate(card, lattice, sim)
             per_time, summary, snaps = analyse_run(run, lattice, times, config.ss_fraction,
                                                    marks if seed == config.seeds[0] else ())
             if snaps:
@@ -204,9 +221,9 @@ def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: N
     for scheme in config.schemes:
         sel = [r for r in runs if r["scheme"] == scheme]
         xs = np.array([r["xi_ss"] for r in sel])
-        table.append({"scheme": scheme, "xi_ss_mean": float(np.nanmean(xs)), "xi_ss_std": float(np.nanstd(xs)),
-                      "R_ss_mean": float(np.nanmean([r["R_ss"] for r in sel])),
-                      "growth_exponent_mean": float(np.nanmean([r["growth_exponent"] for r in sel])),
+        table.append({"scheme": scheme, "xi_ss_mean": _finite_mean(xs), "xi_ss_std": _finite_std(xs),
+                      "R_ss_mean": _finite_mean([r["R_ss"] for r in sel]),
+                      "growth_exponent_mean": _finite_mean([r["growth_exponent"] for r in sel]),
                       "seeds": len(sel), "capped": bool(all(r["xi_ss_capped"] for r in sel)),
                       "finite_size_cap": float(config.size // 2)})
     return StudyResult(config=config, timeseries=rows, runs=runs, table=table, snapshots=snapshots)

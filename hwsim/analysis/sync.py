@@ -31,10 +31,11 @@ Definitions (ours; DelMastro et al. give none beyond the abstract):
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
@@ -50,21 +51,11 @@ def wrap(angle: np.ndarray) -> np.ndarray:
     return (np.asarray(angle) + np.pi) % (2 * np.pi) - np.pi
 
 
-def _onsets_by_neuron(step: np.ndarray, neuron: np.ndarray, kind: np.ndarray, wanted: np.ndarray, dt: float):
-    mask = kind > 0
-    st, nn = step[mask], neuron[mask]
-    order = np.lexsort((st, nn))
-    st, nn = st[order], nn[order]
-    starts = np.searchsorted(nn, wanted)
-    ends = np.searchsorted(nn, wanted, side="right")
-    return [(st[a:b] + 1) * dt for a, b in zip(starts, ends)]
-
-
 def ring_phases(run, times: np.ndarray, rings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Phases (rad, unwrapped) and instantaneous frequencies (1/time unit) of every ring at
     ``times``; shape (len(times), n_rings). NaN where a ring has no bracketing onsets."""
     times = np.asarray(times, dtype=float)
-    onsets = _onsets_by_neuron(run.events.step, run.events.neuron, run.events.kind, rings[:, 0], run.dt)
+    onsets = run.events.onsets_of(rings[:, 0])
     theta = np.full((len(times), len(rings)), np.nan)
     freq = np.full_like(theta, np.nan)
     for r, t_on in enumerate(onsets):
@@ -239,7 +230,9 @@ def correlation_length(d: np.ndarray, c: np.ndarray, floor: float = 0.05) -> tup
     if sel.sum() >= 1:
         guess = xi_e if math.isfinite(xi_e) and xi_e > 0 else 1.0
         try:
-            popt, _ = curve_fit(lambda x, xi: np.exp(-x / xi), d[sel], c[sel], p0=[guess], maxfev=10000)
+            with warnings.catch_warnings():  # one point: no covariance, which is not used anyway
+                warnings.simplefilter("ignore", OptimizeWarning)
+                popt, _ = curve_fit(lambda x, xi: np.exp(-x / xi), d[sel], c[sel], p0=[guess], maxfev=10000)
             xi_fit = float(popt[0])
         except RuntimeError:
             pass

@@ -27,7 +27,8 @@ import numpy as np
 from hwsim.errors import InputError, MissingDependencyError
 from hwsim.files import cache_dir
 from hwsim.lattice.engine import BRIAN_TARGETS as TARGETS
-from hwsim.lattice.engine import Discretised, Events, State
+from hwsim.lattice.engine import Discretised, State
+from hwsim.model.events import Events
 
 __all__ = ["run_brian", "TARGETS"]
 
@@ -106,7 +107,7 @@ def _events(b2, d: Discretised, fire_mon, rest_mon) -> Events:
         t = np.asarray(mon.t_[:])
         steps = np.rint(t / d.dt_s).astype(np.int64)
         parts.append((steps, np.asarray(mon.i[:]), np.full(len(steps), kind)))
-    return Events.concat(parts)
+    return Events.from_parts(parts, d.dt_s)
 
 
 def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
@@ -141,7 +142,7 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
             progress(k)
     events = _events(b2, d, fire_mon, rest_mon)
     final = State(x=np.array(group.x[:]), firing=np.array(group.firing[:]), memory=np.array(group.memory[:]))
-    return Events(events.step, events.neuron, events.kind), final
+    return events, final
 
 
 @contextlib.contextmanager

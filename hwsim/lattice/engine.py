@@ -30,8 +30,9 @@ import numpy as np
 from hwsim.errors import InputError
 from hwsim.model.behavior import Network, input_gains
 from hwsim.model.card import ModelCard
+from hwsim.model.events import Events
 
-__all__ = ["Discretised", "discretise", "initial_state", "State", "run_numpy", "Events", "BRIAN_TARGETS"]
+__all__ = ["Discretised", "discretise", "initial_state", "State", "run_numpy", "BRIAN_TARGETS"]
 
 #: Brian2 code-generation targets :func:`hwsim.lattice.brian.run_brian` accepts.
 BRIAN_TARGETS = ("numpy", "cython", "cpp_standalone")
@@ -131,28 +132,6 @@ def step(d: Discretised, st: State) -> tuple[np.ndarray, np.ndarray]:
     return fire, rest
 
 
-@dataclass(frozen=True)
-class Events:
-    """Switching events, sorted by (step, neuron): ``step`` (int64), ``neuron`` (int32) and
-    ``kind`` (int8: +1 started firing, -1 returned to rest). Time of event = (step + 1) dt."""
-
-    step: np.ndarray
-    neuron: np.ndarray
-    kind: np.ndarray
-
-    @staticmethod
-    def concat(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> Events:
-        if not parts:
-            return Events(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8))
-        step_, neuron, kind = (np.concatenate(p) for p in zip(*parts))
-        order = np.lexsort((neuron, step_))
-        return Events(step_[order].astype(np.int64), neuron[order].astype(np.int32), kind[order].astype(np.int8))
-
-    def equals(self, other: Events) -> bool:
-        return (np.array_equal(self.step, other.step) and np.array_equal(self.neuron, other.neuron)
-                and np.array_equal(self.kind, other.kind))
-
-
 def run_numpy(d: Discretised, st: State, n_steps: int,
               progress: Callable[[int], None] | None = None) -> tuple[Events, State]:
     """Run ``n_steps`` steps of ``d.dt_s`` seconds from ``st`` (updated in place). Returns the
@@ -165,4 +144,4 @@ def run_numpy(d: Discretised, st: State, n_steps: int,
                           np.concatenate([np.ones(len(fire)), -np.ones(len(rest))])))
         if progress and (k + 1) % 1000 == 0:
             progress(1000)
-    return Events.concat(parts), st
+    return Events.from_parts(parts, d.dt_s), st

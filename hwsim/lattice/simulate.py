@@ -33,10 +33,11 @@ import numpy as np
 
 from hwsim.errors import InputError
 from hwsim.files import atomic_path
-from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, Events, discretise, initial_state, run_numpy
+from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, discretise, initial_state, run_numpy
 from hwsim.lattice.topology import Lattice, LatticeSpec, build_lattice
 from hwsim.model.behavior import input_gains
 from hwsim.model.card import ModelCard, card_from_dict, card_to_json
+from hwsim.model.events import Events
 
 __all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mismatch", "save_run", "load_run"]
 
@@ -46,12 +47,18 @@ ENGINES = ("brian", "numpy")
 
 @dataclass(frozen=True)
 class SimConfig:
-    """Duration and step (card time units), seed, initial condition, engine and Brian2 target;
-    ``tau_spread``: relative standard deviation of a per-neuron mismatch of tau (0: none), drawn
-    from ``seed`` (:func:`tau_mismatch`)."""
+    """How to run a lattice.
 
-    duration: float = 100.0
-    dt: float | None = None
+    ``duration_tau``: simulated time in units of the card's tau (so one config serves SI and
+    normalised cards). ``dt_tau``: time step in tau (``None``: the card's own step for its
+    ``paper_discrete`` integrator, else tau/100). ``seed``, ``init``: the initial condition (module
+    docstring). ``engine``: ``"brian"`` or ``"numpy"``; ``target``: the Brian2 code-generation
+    target. ``tau_spread``: relative standard deviation of a per-neuron mismatch of tau (0: none),
+    drawn from ``seed`` (:func:`tau_mismatch`).
+    """
+
+    duration_tau: float = 100.0
+    dt_tau: float | None = None
     seed: int = 0
     init: str = "random_pulse"
     engine: str = "brian"
@@ -59,10 +66,12 @@ class SimConfig:
     tau_spread: float = 0.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.duration, (int, float)) and math.isfinite(self.duration) and self.duration > 0):
-            raise InputError(f"config duration: must be > 0, got {self.duration!r}")
-        if self.dt is not None and not (math.isfinite(self.dt) and self.dt > 0):
-            raise InputError(f"config dt: must be > 0, got {self.dt!r}")
+        if not (isinstance(self.duration_tau, (int, float)) and math.isfinite(self.duration_tau)
+                and self.duration_tau > 0):
+            raise InputError(f"config duration_tau: must be > 0, got {self.duration_tau!r}")
+        if self.dt_tau is not None and not (isinstance(self.dt_tau, (int, float)) and math.isfinite(self.dt_tau)
+                                            and self.dt_tau > 0):
+            raise InputError(f"config dt_tau: must be > 0, got {self.dt_tau!r}")
         if not (isinstance(self.tau_spread, (int, float)) and 0 <= self.tau_spread <= 0.2):
             raise InputError(f"config tau_spread: must be in [0, 0.2] (relative sigma of tau), got {self.tau_spread!r}")
         if self.init not in INITS:
@@ -73,10 +82,22 @@ class SimConfig:
             raise InputError(f"config target: {self.target!r} unknown; choose {', '.join(BRIAN_TARGETS)}")
 
     def step_size(self, card: ModelCard) -> float:
-        """dt in card time units: the card's integrator dt, else tau/100."""
-        if self.dt is not None:
-            return float(self.dt)
-        return float(card.integrator.get("dt_s") or card.value("tau_s") / 100)
+        """The time step in the card's time unit (s for SI cards): ``dt_tau`` * tau, else the step
+        of the card's ``paper_discrete`` integrator, else tau/100."""
+        tau = card.value("tau_s")
+        if self.dt_tau is not None:
+            return float(self.dt_tau) * tau
+        if card.integrator.get("scheme") == "paper_discrete":
+            return float(card.integrator["dt_s"])
+        return tau / 100
+
+    def duration(self, card: ModelCard) -> float:
+        """The simulated time in the card's time unit (s for SI cards)."""
+        return float(self.duration_tau) * card.value("tau_s")
+
+    def n_steps(self, card: ModelCard) -> int:
+        """How many steps of :meth:`step_size` cover :meth:`duration`."""
+        return int(round(self.duration(card) / self.step_size(card)))
 
 
 @dataclass(frozen=True)
@@ -98,7 +119,7 @@ class LatticeRun:
 
     def times(self) -> np.ndarray:
         """Event times (card time units): the output changed at (step + 1) dt."""
-        return (self.events.step + 1) * self.dt
+        return self.events.time
 
 
 def tau_mismatch(n: int, spread: float, seed: int) -> np.ndarray | None:
@@ -140,12 +161,18 @@ def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) 
 
 def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *, x0=None, firing0=None,
              progress: Callable[[int], None] | None = None) -> LatticeRun:
-    """Run ``spec`` with ``card`` for ``config.duration``; ``progress(steps_done)`` is called on the way."""
+    """Run ``spec`` (or a built lattice) with ``card`` for ``config.duration_tau`` taus.
+
+    ``x0`` (V) and ``firing0`` (0/1), both or neither: an explicit initial state instead of
+    ``config.init``. ``progress(steps_done)`` is called on the way. Returns the run's switching
+    events and final state (:class:`LatticeRun`, times in the card's time unit).
+    """
     lattice = spec if isinstance(spec, Lattice) else build_lattice(spec)
     dt = config.step_size(card)
-    n_steps = int(round(config.duration / dt))
+    n_steps = config.n_steps(card)
     if n_steps < 1:
-        raise InputError(f"config duration {config.duration} is shorter than one step ({dt})")
+        raise InputError(f"config duration_tau {config.duration_tau} is shorter than one step "
+                         f"({dt / card.value('tau_s')} tau)")
     d: Discretised = discretise(card, lattice.network, lattice.spec.rule, dt,
                                 tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed))
     if (x0 is None) != (firing0 is None):
@@ -172,7 +199,7 @@ def save_run(run: LatticeRun, path: str | Path) -> Path:
     """Save ``run`` as NPZ: arrays ``event_step`` (int64), ``event_neuron`` (int32), ``event_kind``
     (int8, +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, and ``meta`` (a
     JSON string: dt, n_steps, wall_s, info, lattice spec, config, and the full card)."""
-    meta = {"format": "hwsim.lattice_run/1", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
+    meta = {"format": "hwsim.lattice_run/2", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
             "info": run.info, "spec": run.spec.to_dict(), "config": asdict(run.config),
             "card": json.loads(card_to_json(run.card))}
     with atomic_path(path) as tmp:
@@ -186,9 +213,10 @@ def load_run(path: str | Path) -> LatticeRun:
     """Load a run saved by :func:`save_run`."""
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
-        if meta.get("format") != "hwsim.lattice_run/1":
-            raise InputError(f"{path} is not an hwsim lattice run (format {meta.get('format')!r})")
-        events = Events(data["event_step"], data["event_neuron"], data["event_kind"])
+        if meta.get("format") != "hwsim.lattice_run/2":
+            raise InputError(f"{path} is not an hwsim lattice run of this version (format {meta.get('format')!r}, "
+                             f"expected 'hwsim.lattice_run/2'); run it again with `hwsim lattice`")
+        events = Events.from_steps(data["event_step"], data["event_neuron"], data["event_kind"], meta["dt"])
         arrays = {k: data[k] for k in ("x0", "firing0", "final_x", "final_firing")}
     return LatticeRun(events=events, dt=meta["dt"], n_steps=meta["n_steps"], spec=LatticeSpec(**meta["spec"]),
                       config=SimConfig(**meta["config"]), card=card_from_dict(meta["card"]), wall_s=meta["wall_s"],

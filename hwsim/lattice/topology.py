@@ -37,9 +37,11 @@ import numpy as np
 from hwsim.errors import InputError
 from hwsim.model.behavior import RULES, Network
 
-__all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "SIDES"]
+__all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "ORIENTATIONS", "BOUNDARIES", "SIDES"]
 
 GEOMETRIES = ("square", "honeycomb", "triangular", "smallworld")
+ORIENTATIONS = ("uniform", "alternating")
+BOUNDARIES = ("periodic", "open")
 SIDES = {"square": 4, "honeycomb": 6, "triangular": 3}
 _HEX_DIRS = [(1, 0), (0, 1), (-1, 1), (-1, 0), (0, -1), (1, -1)]
 
@@ -73,9 +75,9 @@ class LatticeSpec:
                 raise LatticeError(f"lattice {field}: {message}")
 
         need(self.geometry in GEOMETRIES, "geometry", f"{self.geometry!r} unknown; choose {', '.join(GEOMETRIES)}")
-        need(self.orientation in ("uniform", "alternating"), "orientation",
-             f"{self.orientation!r} unknown; choose uniform or alternating")
-        need(self.boundary in ("periodic", "open"), "boundary", f"{self.boundary!r} unknown; choose periodic or open")
+        need(self.orientation in ORIENTATIONS, "orientation",
+             f"{self.orientation!r} unknown; choose {' or '.join(ORIENTATIONS)}")
+        need(self.boundary in BOUNDARIES, "boundary", f"{self.boundary!r} unknown; choose {' or '.join(BOUNDARIES)}")
         need(self.rule in RULES, "rule", f"{self.rule!r} unknown; choose {', '.join(RULES)}")
         for name in ("nx", "ny", "ring_size", "shared", "sw_k", "seed"):
             need(isinstance(getattr(self, name), int) and not isinstance(getattr(self, name), bool),
@@ -115,6 +117,7 @@ class LatticeSpec:
                  f"orientation makes it run both ways (contradictory directions): use orientation='alternating'")
 
     def to_dict(self) -> dict:
+        """The spec as a plain dictionary (JSON-ready)."""
         return asdict(self)
 
 
@@ -132,10 +135,12 @@ class Lattice:
 
     @property
     def n_neurons(self) -> int:
+        """Number of neurons (shared ones counted once)."""
         return self.network.n_neurons
 
     @property
     def n_rings(self) -> int:
+        """Number of rings (plaquettes)."""
         return len(self.rings)
 
 

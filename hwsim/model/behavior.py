@@ -30,8 +30,9 @@ import numpy as np
 
 from hwsim.errors import InputError
 from hwsim.model.card import ModelCard
+from hwsim.model.events import Events
 
-__all__ = ["Network", "ring_network", "RULES", "input_gains", "EventRecord", "simulate_events",
+__all__ = ["Network", "ring_network", "RULES", "input_gains", "simulate_events",
            "ring_period_from_events", "behavioural_ring_period", "ring_hop_law", "input_node_trace",
            "output_trace", "schmitt_trace"]
 
@@ -80,23 +81,9 @@ def input_gains(card: ModelCard, net: Network, rule: str) -> tuple[np.ndarray, n
     return tau * c_tot / (c + c_in), net.weight * c / c_tot[net.dst]
 
 
-@dataclass(frozen=True)
-class EventRecord:
-    """Output edges in time order: ``time_s``, ``neuron`` and ``fired`` (True: o fell, the neuron
-    started firing; False: it returned to rest)."""
-
-    time_s: np.ndarray
-    neuron: np.ndarray
-    fired: np.ndarray
-
-    def onsets(self, neuron: int) -> np.ndarray:
-        """Firing-onset times (s) of ``neuron``."""
-        return self.time_s[(self.neuron == neuron) & self.fired]
-
-
 def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = "capacitive",
                     kicks: Sequence[tuple[float, int, float]] = ((0.0, 0, None),),
-                    max_events: int = 10_000_000) -> EventRecord:
+                    max_events: int = 10_000_000) -> Events:
     """Exact event-driven simulation from rest until ``t_stop_s`` (s).
 
     ``kicks``: ``(time_s, neuron, dx_v)`` added to x at that time (``None``: vdd_v, which fires a
@@ -163,10 +150,11 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
             x[j] = max(x[j] * math.exp(-(t - t_last[j]) / taus[j]) + g * payload, floor)
             t_last[j] = t
             decide(j, t)
-    return EventRecord(np.asarray(times), np.asarray(neurons, dtype=int), np.asarray(fired, dtype=bool))
+    return Events(time=np.asarray(times, float), neuron=np.asarray(neurons, dtype=np.int32),
+                  kind=np.where(np.asarray(fired, dtype=bool), 1, -1).astype(np.int8))
 
 
-def ring_period_from_events(events: EventRecord, neuron: int = 0, skip: int = 2) -> float:
+def ring_period_from_events(events: Events, neuron: int = 0, skip: int = 2) -> float:
     """Median time (s) between successive firing onsets of ``neuron``, first ``skip`` periods left out."""
     onsets = events.onsets(neuron)
     intervals = np.diff(onsets)[skip:]
@@ -233,11 +221,11 @@ def input_node_trace(card: ModelCard, t_s: np.ndarray, steps: Sequence[tuple[flo
     return x
 
 
-def output_trace(card: ModelCard, t_s: np.ndarray, events: EventRecord, neuron: int) -> np.ndarray:
-    """o(t) (V) of ``neuron`` on the grid ``t_s`` from an :class:`EventRecord` (starts at rest)."""
+def output_trace(card: ModelCard, t_s: np.ndarray, events: Events, neuron: int) -> np.ndarray:
+    """o(t) (V) of ``neuron`` on the grid ``t_s`` (s) from its :class:`Events` (starts at rest)."""
     vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
     sel = events.neuron == neuron
-    edges_t, fired = events.time_s[sel], events.fired[sel]
+    edges_t, fired = events.time[sel], events.fired[sel]
     idx = np.searchsorted(edges_t, t_s, side="right") - 1
     state = np.where(idx >= 0, fired[np.maximum(idx, 0)], False)
     return np.where(state, vol, vdd)
