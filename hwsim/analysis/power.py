@@ -58,6 +58,7 @@ class PowerReport:
 
     @property
     def total_j(self) -> float:
+        """Total energy (J) of every neuron over [t0, t1]."""
         return float(self.neurons["total_j"].sum())
 
     @property
@@ -70,7 +71,7 @@ class PowerReport:
         return {k: float(self.neurons[f"{k}_j"].sum()) for k in ("coupling", "crowbar", "edges", "static")}
 
     def per_ring(self, rings: np.ndarray):
-        """pandas DataFrame of energy per ring; a neuron shared by m rings counts 1/m to each."""
+        """Pandas DataFrame of energy per ring; a neuron shared by m rings counts 1/m to each."""
         import pandas as pd
 
         counts = np.bincount(rings.ravel(), minlength=len(self.neurons))
@@ -86,104 +87,128 @@ def _cumulative(x: np.ndarray, current: np.ndarray, leak: float, x_floor: float)
     return h
 
 
+class _Ledger:
+    """Per-neuron energy bookkeeping of :func:`estimate_power` while it replays the events.
+
+    State per neuron: x (V), whether it fires, the time x was last advanced to (s), and the
+    crowbar and coupling energies (J) so far; per link: x of the target just before the source's
+    last rise, and whether that rise fell inside the window [t0, t1].
+    """
+
+    def __init__(self, run, lattice, t0: float, t1: float) -> None:
+        card, net = run.card, lattice.network
+        supply = card.supply
+        self.net, self.t0, self.t1 = net, t0, t1
+        self.vdd = card.value("vdd_v")
+        self.dv = self.vdd - card.value("v_ol_v")
+        clamp = card.value("v_clamp_v")
+        self.floor = -np.inf if clamp is None else -clamp
+        self.taus, self.gains = input_gains(card, net, lattice.spec.rule)
+        self.caps = net.weight * card.value("c_couple_f")
+        self.xg = np.asarray(supply["x_v"])
+        self.leak = float(supply["i_leak_a"])
+        self.h_fire = _cumulative(self.xg, np.asarray(supply["i_fire_dyn_a"]), self.leak,
+                                  0.5 * card.value("vt_minus_v"))
+        self.h_rest = _cumulative(self.xg, np.asarray(supply["i_rest_dyn_a"]), self.leak, 0.05 * self.vdd)
+        n = net.n_neurons
+        self.x = run.x0.astype(float).copy()
+        self.firing = run.firing0.astype(bool).copy()
+        self.t_last = np.zeros(n)
+        self.crowbar = np.zeros(n)
+        self.coupling = np.zeros(n)
+        self.firings = np.zeros(n, dtype=int)
+        self.out_edges = [[] for _ in range(n)]
+        for k in range(len(net.src)):
+            self.out_edges[net.src[k]].append(k)
+        self.x_at_rise = self.x[net.dst].copy()
+        self.rise_seen = np.zeros(len(net.src), dtype=bool)
+
+    def advance(self, ids: np.ndarray, t: float) -> None:
+        """Decay x of ``ids`` to time t (s), adding the crowbar energy of the part inside the window."""
+        if len(ids) == 0:
+            return
+        x, t_last, taus = self.x, self.t_last, self.taus
+        a = np.clip(t_last[ids], self.t0, self.t1)
+        b = np.clip(np.full(len(ids), t), self.t0, self.t1)
+        x_start = x[ids] * np.exp(-(a - t_last[ids]) / taus[ids])
+        x_end = x[ids] * np.exp(-(b - t_last[ids]) / taus[ids])
+        h = np.where(self.firing[ids], 1, 0)
+        for branch, table in ((1, self.h_fire), (0, self.h_rest)):
+            sel = h == branch
+            if sel.any():
+                e = np.interp(x_start[sel], self.xg, table) - np.interp(x_end[sel], self.xg, table)
+                self.crowbar[ids[sel]] += self.vdd * taus[ids[sel]] * np.where(x_start[sel] > 0, e, 0.0)
+        x[ids] = x[ids] * np.exp(-(t - t_last[ids]) / taus[ids])
+        t_last[ids] = t
+
+    def apply(self, t: float, sources: np.ndarray, kinds: np.ndarray) -> None:
+        """Apply the output edges of one time step: ``sources`` switch at t (s), kind +1 fire / -1 recover."""
+        net = self.net
+        edges = np.array([e for j in sources for e in self.out_edges[j]], dtype=int)
+        touched = np.unique(np.concatenate([sources, net.dst[edges]])) if len(edges) else np.unique(sources)
+        self.advance(touched, t)
+        in_window = self.t0 <= t <= self.t1
+        if len(edges):
+            edge_kind = np.concatenate([np.full(len(self.out_edges[j]), kd) for j, kd in zip(sources, kinds)])
+            self._couple(edges, edge_kind < 0, in_window)
+        self.firing[sources] = kinds > 0
+        if in_window:
+            np.add.at(self.firings, sources[kinds > 0], 1)
+
+    def _couple(self, edges: np.ndarray, rising: np.ndarray, in_window: bool) -> None:
+        """Move the targets of ``edges`` (output rising where ``rising``), booking coupling charge."""
+        net, x = self.net, self.x
+        xd = x[net.dst[edges]]
+        falling = ~rising
+        if in_window:
+            fe = edges[falling]
+            q = self.caps[fe] * (np.where(self.rise_seen[fe], self.dv, 0.0) - (xd[falling] - self.x_at_rise[fe]))
+            np.add.at(self.coupling, net.src[fe], self.vdd * q)
+        self.x_at_rise[edges[rising]] = xd[rising]
+        self.rise_seen[edges[rising]] = in_window
+        np.add.at(x, net.dst[edges], np.where(rising, self.dv, -self.dv) * self.gains[edges])
+        dsts = np.unique(net.dst[edges])
+        x[dsts] = np.maximum(x[dsts], self.floor)
+
+    def close(self) -> None:
+        """Advance every neuron to t1 and book the charge of capacitors whose driver is still high."""
+        net = self.net
+        self.advance(np.arange(net.n_neurons), self.t1)
+        high = ~self.firing[net.src]
+        q_open = self.caps * (np.where(self.rise_seen, self.dv, 0.0) - (self.x[net.dst] - self.x_at_rise))
+        np.add.at(self.coupling, net.src[high], self.vdd * q_open[high])
+
+
 def estimate_power(run, lattice, t0: float | None = None, t1: float | None = None) -> PowerReport:
-    """Energy of ``run`` (a :class:`~hwsim.lattice.simulate.LatticeRun` on ``lattice``) on [t0, t1]."""
+    """Energy of ``run`` (a :class:`~hwsim.lattice.simulate.LatticeRun` on ``lattice``) on [t0, t1].
+
+    ``t0``, ``t1``: window in the card's time unit (s for calibrated cards; default: the whole
+    run). Raises :class:`InputError` for a card without a supply table or an empty window.
+    """
     import pandas as pd
 
     card = run.card
-    supply = card.supply
-    if not supply:
+    if not card.supply:
         raise InputError(f"card {card.name!r} has no supply table: recalibrate it with "
                          f"`hwsim calibrate` (the paper's normalised card has no power model)")
     t0 = 0.0 if t0 is None else float(t0)
     t1 = run.n_steps * run.dt if t1 is None else float(t1)
     if not t1 > t0:
         raise InputError(f"power window: t1 ({t1}) must be after t0 ({t0})")
-    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
-    dv = vdd - vol
-    c_couple = card.value("c_couple_f")
-    clamp = card.value("v_clamp_v")
-    floor = -np.inf if clamp is None else -clamp
-    net = lattice.network
-    taus, gains = input_gains(card, net, lattice.spec.rule)
-    caps = net.weight * c_couple
-    xg = np.asarray(supply["x_v"])
-    leak = float(supply["i_leak_a"])
-    vtm = card.value("vt_minus_v")
-    h_fire = _cumulative(xg, np.asarray(supply["i_fire_dyn_a"]), leak, 0.5 * vtm)
-    h_rest = _cumulative(xg, np.asarray(supply["i_rest_dyn_a"]), leak, 0.05 * vdd)
-
-    n = net.n_neurons
-    x = run.x0.astype(float).copy()
-    firing = run.firing0.astype(bool).copy()
-    t_last = np.zeros(n)
-    crowbar = np.zeros(n)
-    coupling = np.zeros(n)
-    out_edges = [[] for _ in range(n)]
-    for k in range(len(net.src)):
-        out_edges[net.src[k]].append(k)
-    x_at_rise = x[net.dst].copy()
-    rise_seen = np.zeros(len(net.src), dtype=bool)
-
-    def advance(ids: np.ndarray, t: float) -> None:
-        """Decay x of ``ids`` to time t, adding the crowbar energy of the window part."""
-        if len(ids) == 0:
-            return
-        a = np.clip(t_last[ids], t0, t1)
-        b = np.clip(np.full(len(ids), t), t0, t1)
-        x_start = x[ids] * np.exp(-(a - t_last[ids]) / taus[ids])
-        x_end = x[ids] * np.exp(-(b - t_last[ids]) / taus[ids])
-        h = np.where(firing[ids], 1, 0)
-        for branch, table in ((1, h_fire), (0, h_rest)):
-            sel = h == branch
-            if sel.any():
-                e = np.interp(x_start[sel], xg, table) - np.interp(x_end[sel], xg, table)
-                crowbar[ids[sel]] += vdd * taus[ids[sel]] * np.where(x_start[sel] > 0, e, 0.0)
-        x[ids] = x[ids] * np.exp(-(t - t_last[ids]) / taus[ids])
-        t_last[ids] = t
-
+    ledger = _Ledger(run, lattice, t0, t1)
     ev = run.events
-    times = (ev.step + 1) * run.dt
-    firings = np.zeros(n, dtype=int)
-    bounds = np.flatnonzero(np.diff(ev.step)) + 1
-    for chunk in np.split(np.arange(len(ev.step)), bounds):
+    for chunk in np.split(np.arange(len(ev.step)), np.flatnonzero(np.diff(ev.step)) + 1):
         if len(chunk) == 0:
             continue
-        t = float(times[chunk[0]])
+        t = float(ev.time[chunk[0]])
         if t > t1:
             break
-        sources = ev.neuron[chunk]
-        kinds = ev.kind[chunk]
-        edges = np.array([e for j in sources for e in out_edges[j]], dtype=int)
-        edge_kind = np.concatenate([np.full(len(out_edges[j]), kd) for j, kd in zip(sources, kinds)]) \
-            if len(edges) else np.zeros(0)
-        touched = np.unique(np.concatenate([sources, net.dst[edges]])) if len(edges) else np.unique(sources)
-        advance(touched, t)
-        if len(edges):
-            xd = x[net.dst[edges]]
-            rising = edge_kind < 0
-            falling = ~rising
-            in_window = t0 <= t <= t1
-            if in_window:
-                fe = edges[falling]
-                q = caps[fe] * (np.where(rise_seen[fe], dv, 0.0) - (xd[falling] - x_at_rise[fe]))
-                np.add.at(coupling, net.src[fe], vdd * q)
-            x_at_rise[edges[rising]] = xd[rising]
-            rise_seen[edges[rising]] = in_window
-            step = np.where(rising, dv, -dv) * gains[edges]
-            np.add.at(x, net.dst[edges], step)
-            dsts = np.unique(net.dst[edges])
-            x[dsts] = np.maximum(x[dsts], floor)
-        firing[sources] = kinds > 0
-        if t0 <= t <= t1:
-            np.add.at(firings, sources[kinds > 0], 1)
-    advance(np.arange(n), t1)
-    high = ~firing[net.src]
-    q_open = caps * (np.where(rise_seen, dv, 0.0) - (x[net.dst] - x_at_rise))
-    np.add.at(coupling, net.src[high], vdd * q_open[high])
+        ledger.apply(t, ev.neuron[chunk], ev.kind[chunk])
+    ledger.close()
+    n, vdd = lattice.network.n_neurons, ledger.vdd
     e_edges = float(card.energy.get("e_edges_j", 0.0))
-    table = pd.DataFrame({"neuron": np.arange(n), "coupling_j": coupling, "crowbar_j": crowbar,
-                          "edges_j": firings * e_edges, "static_j": np.full(n, vdd * leak * (t1 - t0)),
-                          "firings": firings})
+    table = pd.DataFrame({"neuron": np.arange(n), "coupling_j": ledger.coupling, "crowbar_j": ledger.crowbar,
+                          "edges_j": ledger.firings * e_edges,
+                          "static_j": np.full(n, vdd * ledger.leak * (t1 - t0)), "firings": ledger.firings})
     table["total_j"] = table[["coupling_j", "crowbar_j", "edges_j", "static_j"]].sum(axis=1)
     return PowerReport(neurons=table, t0=t0, t1=t1, info={"card": card.name, "rule": lattice.spec.rule})

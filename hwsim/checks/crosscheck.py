@@ -19,8 +19,8 @@ import numpy as np
 
 from hwsim.analysis.power import estimate_power
 from hwsim.analysis.sync import wrap
+from hwsim.checks.spice_lattice import run_spice_lattice
 from hwsim.circuit.measure import crossings, supply_energy
-from hwsim.errors import InputError
 from hwsim.lattice.simulate import SimConfig, simulate
 from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.card import ModelCard
@@ -58,6 +58,7 @@ class CrossCheck:
 
     @property
     def passed(self) -> bool:
+        """True when every row of the comparison is within its tolerance."""
         return all(r["ok"] for r in self.rows)
 
 
@@ -66,8 +67,7 @@ def _spice_onsets(res, n: int, vdd: float, t_shift: float) -> list[np.ndarray]:
 
 
 def _model_onsets(run, n: int) -> list[np.ndarray]:
-    t = run.times()
-    return [t[(run.events.neuron == i) & (run.events.kind > 0)] for i in range(n)]
+    return run.events.onsets_of(range(n))
 
 
 def _match(spice: list[np.ndarray], model: list[np.ndarray], t_max: float, period: float) -> tuple[float, float]:
@@ -107,26 +107,11 @@ def _ring_stats(onsets: list[np.ndarray], rings: np.ndarray, t_from: float):
 def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: str = "shared",
                timeout_s: float = 1800.0) -> CrossCheck:
     """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``."""
-    from hwsim.circuit.characterize import Conditions
-    from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
-    from hwsim.circuit.spice import run_deck
-
-    if card.normalised:
-        raise InputError(f"card {card.name!r} is normalised; the cross-check needs an SI card (e.g. sky130_tt)")
-    fields = {k: card.conditions[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")}
-    cond = Conditions(**fields, backend=backend, timeout_s=timeout_s)
     spec = replace(spec, rule="capacitive")
     lattice = build_lattice(spec)
     n = lattice.n_neurons
-    kicks = sorted(set(int(k) for k in lattice.rings[:, 0]))
-    kick_at = cond.rc_s
-    text = graph_netlist(n, lattice.network.src, lattice.network.dst, lattice.network.weight, kicks=kicks,
-                         clamp=cond.clamp, library=cond.library, corner=cond.corner,
-                         title=f"crosscheck {spec.geometry} {spec.nx}x{spec.ny} shared={spec.shared}")
-    deck = cond.render(BENCH_DIR, text=text, name="crosscheck", params={
-        **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,
-        "t_stop": kick_at + duration_s, "t_step": cond.t_step_s})
-    res = run_deck(deck, backend=backend, timeout_s=timeout_s)
+    spice = run_spice_lattice(card, lattice, duration_s, name="crosscheck", backend=backend, timeout_s=timeout_s)
+    cond, res, kick_at = spice.conditions, spice.result, spice.kick_at_s
     # the kicked neurons' own response to the current pulse is the stimulus, not dynamics: the
     # behavioural start has them firing already, so their firings in the first 0.5 RC are dropped
     spice_on = [t[t >= 0.5 * cond.rc_s] for t in _spice_onsets(res, n, cond.vdd_v, kick_at)]
@@ -137,7 +122,8 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     start = time.perf_counter()
     for rule in ("capacitive", "summing"):
         lat_rule = build_lattice(replace(spec, rule=rule))
-        runs[rule] = simulate(card, lat_rule, SimConfig(duration=duration_s, init="kick", engine="numpy"))
+        config = SimConfig(duration_tau=duration_s / card.value("tau_s"), init="kick", engine="numpy")
+        runs[rule] = simulate(card, lat_rule, config)
         offset, unmatched = _match(spice_on, _model_onsets(runs[rule], n), duration_s, period_ref)
         scores[rule] = {"median_firing_offset_s": offset, "unmatched_firings_frac": unmatched}
     behavioural_wall = (time.perf_counter() - start) / 2

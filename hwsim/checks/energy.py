@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwsim.analysis.power import estimate_power
+from hwsim.checks.spice_lattice import run_spice_lattice
 from hwsim.errors import InputError
 from hwsim.lattice.simulate import SimConfig, simulate
 from hwsim.lattice.topology import LatticeSpec, build_lattice
@@ -30,8 +31,9 @@ def ring_energy_check(card: ModelCard, sizes=range(3, 9), periods: int = 20) -> 
             raise InputError(f"card {card.name} has no SPICE energy for N = {n} ({key}); calibrate that ring size")
         lattice = build_lattice(LatticeSpec(geometry="square", nx=3, ny=3, ring_size=n, shared=0, rule="capacitive"))
         period = n * ring_hop_law(card, n)
-        run = simulate(card, lattice, SimConfig(duration=(periods + 6) * period, init="kick", engine="numpy"))
-        onsets = run.times()[(run.events.neuron == lattice.rings[0][0]) & (run.events.kind > 0)]
+        config = SimConfig(duration_tau=(periods + 6) * period / card.value("tau_s"), init="kick", engine="numpy")
+        run = simulate(card, lattice, config)
+        onsets = run.events.onsets(lattice.rings[0][0])
         t0, t1 = onsets[3], onsets[3 + periods]
         report = estimate_power(run, lattice, t0, t1)
         per_period = report.total_j / lattice.n_rings / periods
@@ -49,31 +51,17 @@ def lattice_energy_check(card: ModelCard, spec: LatticeSpec, window_s: tuple[flo
     charge partly flows back into the supply (sky130 tt 2 x 2 lattice: -3.0 pJ in the first 2 us),
     which the behavioural start (neurons already firing) does not represent.
     """
-    from hwsim.circuit.characterize import Conditions
     from hwsim.circuit.measure import supply_energy
-    from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
-    from hwsim.circuit.spice import run_deck
 
-    if spec.rule != "capacitive":
-        raise InputError("the transistor-level lattice combines inputs capacitively: use rule='capacitive'")
-    cond_fields = {k: card.conditions[k] for k in ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")}
-    cond = Conditions(**cond_fields, backend=backend, timeout_s=timeout_s)
     lattice = build_lattice(spec)
-    kicks = sorted(set(int(k) for k in lattice.rings[:, 0]))
-    kick_at = cond.rc_s
     t0, t1 = window_s
-    text = graph_netlist(lattice.n_neurons, lattice.network.src, lattice.network.dst, lattice.network.weight,
-                         kicks=kicks, clamp=cond.clamp, library=cond.library, corner=cond.corner,
-                         title=f"{spec.geometry} {spec.nx}x{spec.ny} lattice, shared={spec.shared}")
-    deck = cond.render(BENCH_DIR, text=text, name="lattice", params={
-        **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,
-        "t_stop": kick_at + t1, "t_step": cond.t_step_s})
-    res = run_deck(deck, backend=backend, timeout_s=timeout_s)
+    spice = run_spice_lattice(card, lattice, t1, name="lattice", backend=backend, timeout_s=timeout_s)
+    cond, res, kick_at = spice.conditions, spice.result, spice.kick_at_s
     spice_j = supply_energy(res.time, cond.vdd_v, res["i(vdd)"], kick_at + t0, kick_at + t1)
     spice_firings = sum(int(np.sum((res.time[1:] > kick_at + t0) & (res.time[1:] <= kick_at + t1) &
                                    (res[f"o{i}"][:-1] >= cond.vdd_v / 2) & (res[f"o{i}"][1:] < cond.vdd_v / 2)))
                         for i in range(lattice.n_neurons))
-    run = simulate(card, lattice, SimConfig(duration=t1, init="kick", engine="numpy"))
+    run = simulate(card, lattice, SimConfig(duration_tau=t1 / card.value("tau_s"), init="kick", engine="numpy"))
     report = estimate_power(run, lattice, t0, t1)
     return {"spice_j": spice_j, "model_j": report.total_j, "ratio": report.total_j / spice_j,
             "spice_firings": spice_firings, "model_firings": int(report.neurons["firings"].sum()),
@@ -82,7 +70,7 @@ def lattice_energy_check(card: ModelCard, spec: LatticeSpec, window_s: tuple[flo
 
 
 def power_table(cards: list[ModelCard], sizes=range(3, 9)):
-    """pandas DataFrame, one row per card and ring size: conditions, SPICE figures (static power,
+    """Pandas DataFrame, one row per card and ring size: conditions, SPICE figures (static power,
     edge energy, energy per ring period), the behavioural estimate and its breakdown."""
     import pandas as pd
 
