@@ -115,14 +115,14 @@ def write_json_atomic(path: str | Path, payload: object) -> Path:
     return write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=True, default=float))
 
 
-def source_hash(*packages: str) -> str:
+def source_hash(*packages: str, root: Path = PACKAGE_DIR) -> str:
     """16 hex digits of the SHA-256 of the source of the named hwsim subpackages or modules
     (e.g. ``"lattice"``, ``"model.card"``; none = all of hwsim): every ``.py`` file, in path
     order, with its relative path. Cache keys include it so that editing the code that computes a
-    result invalidates exactly the results it computes."""
+    result invalidates exactly the results it computes. ``root``: the package folder."""
     files: list[Path] = []
     for name in packages or ("",):
-        target = PACKAGE_DIR.joinpath(*name.split(".")) if name else PACKAGE_DIR
+        target = root.joinpath(*name.split(".")) if name else root
         if target.with_suffix(".py").is_file():
             files.append(target.with_suffix(".py"))
         elif target.is_dir():
@@ -131,5 +131,5 @@ def source_hash(*packages: str) -> str:
             raise ValueError(f"no hwsim module or subpackage {name!r}")
     digest = hashlib.sha256()
     for path in sorted(set(files)):
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -1,6 +1,6 @@
 """Model cards: canonical JSON round trips and validation that names the bad field."""
 
-import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -105,8 +105,15 @@ def test_cli_card_exit_codes(tmp_path):
 
 
 def test_cards_are_immutable_copies():
+    """Editing what to_dict returns, or what a card was built from, never changes the card."""
     card = paper_preset()
     data = card.to_dict()
-    data2 = copy.deepcopy(data)
-    data2["parameters"]["tau_s"]["value"] = 2.0
-    assert card.value("tau_s") == 1.0
+    data["parameters"]["tau_s"]["value"] = 2.0
+    data["integrator"]["dt_s"] = 0.5
+    assert card.value("tau_s") == 1.0 and card.integrator["dt_s"] == 0.01
+    source = json.loads(card_to_json(card))
+    built = card_from_dict(source)
+    source["parameters"]["vt_plus_v"]["value"] = 0.3
+    assert built.value("vt_plus_v") == 0.49
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.name = "other"

@@ -135,7 +135,7 @@ BAD = {
     "table format": ("[report]\ntables = [\"xlsx\"]\n", "report.tables: xlsx unknown"),
     "too short": ("[simulation]\nduration_tau = 10.0\n", "simulation.duration_tau = 10.0 is too short"),
     "bad engine": ("[simulation]\nengine = \"gpu\"\n", "[simulation] config engine"),
-    "crosscheck too big": ("[crosscheck]\nnx = 8\nny = 8\n", "too large"),
+    "crosscheck too big": ("[crosscheck]\nnx = 8\nny = 8\n", "too many for a transistor-level run"),
     "not toml": ("[lattice\n", "not valid TOML"),
 }
 

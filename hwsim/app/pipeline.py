@@ -32,8 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from hwsim import __version__
+from hwsim.circuit.characterize import Conditions
 from hwsim.errors import InputError
-from hwsim.tomlcheck import read_toml, type_name, type_ok
+from hwsim.lattice.simulate import SimConfig
+from hwsim.lattice.topology import LatticeSpec
+from hwsim.tomlcheck import check_sections, fields_of, read_toml
 
 __all__ = ["PipelineConfig", "PipelineResult", "StageInfo", "load_config", "run_pipeline", "stage_names",
            "DEFAULT_CONFIG", "SCHEMA"]
@@ -41,26 +44,34 @@ __all__ = ["PipelineConfig", "PipelineResult", "StageInfo", "load_config", "run_
 #: The built-in default config (README's first command).
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.toml"
 
-_LATTICE_KEYS = {"geometry": str, "nx": int, "ny": int, "ring_size": int, "shared": int, "orientation": str,
-                 "boundary": str, "coupling_weight": float}
-#: Sections, keys and types of a pipeline config (``(list, int)``: a list of ints).
+#: Lattice keys of [lattice] and [crosscheck]: the LatticeSpec fields (small-world ones left out).
+_LATTICE_KEYS = fields_of(LatticeSpec, exclude=("rule", "sw_k", "sw_p", "seed"))
+#: Sections, keys and types of a pipeline config (``(list, int)``: a list of ints); the circuit,
+#: lattice and simulation keys are the fields of the dataclasses they become.
 SCHEMA: dict[str, dict[str, object]] = {
     "": {"name": str},
-    "circuit": {"library": str, "corner": str, "vdd_v": float, "temp_c": float, "r_ohm": float, "c_f": float,
-                "clamp": bool},
+    "circuit": fields_of(Conditions, exclude=("backend", "timeout_s")),
     "spice": {"backend": str, "timeout_s": float, "periods": int},
     "calibration": {"card": str, "ring_sizes": (list, int), "validate_ring_sizes": (list, int),
                     "period_rel": float, "threshold_vdd": float, "allow_out_of_tolerance": bool},
     "lattice": {**_LATTICE_KEYS, "rule": str},
-    "simulation": {"duration_tau": float, "dt_tau": float, "seed": int, "init": str, "engine": str, "target": str},
+    "simulation": fields_of(SimConfig, exclude=("tau_spread",)),
     "metrics": {"n_times": int, "t_first_tau": float, "ss_fraction": float, "snapshots": int},
     "power": {"enabled": bool, "window_from": float},
     "crosscheck": {"enabled": bool, **_LATTICE_KEYS, "duration_tau": float},
     "report": {"output_dir": str, "tables": (list, str)},
 }
 _TABLE_FORMATS = ("csv", "parquet")
-#: Bumped whenever what a stage computes changes, so older cached results are not reused.
-STAGE_VERSION = 1
+#: The hwsim code each stage runs (subpackages or modules, besides the base modules): its source
+#: hash is part of the stage's cache key, so editing that code re-runs exactly these stages.
+STAGE_CODE = {
+    "card": ("circuit", "model", "app.pipeline"),
+    "lattice": ("model", "lattice", "app.pipeline"),
+    "analysis": ("model", "lattice", "analysis", "checks", "app.pipeline"),
+    "crosscheck": ("circuit", "model", "lattice", "analysis", "checks", "app.pipeline", "app.writers", "app.plot"),
+}
+#: Base modules every stage uses.
+BASE_CODE = ("errors", "units", "files", "tomlcheck")
 #: Upper bound of a ring hop in tau (paper card 1.3, sky130 and generic ~2.3 RC/tau): sizes checks.
 _HOP_BOUND_TAU = 3.0
 #: ``progress(stage, message)``; ``message`` None: the stage is done.
@@ -104,35 +115,17 @@ class PipelineResult:
     wall_s: float = 0.0
 
 
-def _check_schema(data: Mapping, source: Path) -> None:
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            if key not in SCHEMA or key == "":
-                raise InputError(f"{source}: unknown section [{key}]; expected one of "
-                                 f"{', '.join(s for s in SCHEMA if s)}")
-            section, items, prefix = SCHEMA[key], value.items(), f"{key}."
-        else:
-            section, items, prefix = SCHEMA[""], [(key, value)], ""
-        for name, item in items:
-            if name not in section:
-                where = f"[{key}]" if prefix else "the top level"
-                raise InputError(f"{source}: unknown key {prefix}{name} in {where}; expected one of "
-                                 f"{', '.join(section)}")
-            if not type_ok(item, section[name]):
-                raise InputError(f"{source}: {prefix}{name} = {item!r} must be {type_name(section[name])}")
-
-
 def _positive(value: float, path: str, source: Path, upper: float = math.inf) -> None:
+    """Raise InputError naming ``path`` in ``source`` unless 0 < value < upper."""
     if not (math.isfinite(value) and 0 < value < upper):
         bound = f" and < {upper:g}" if math.isfinite(upper) else ""
         raise InputError(f"{source}: {path} = {value!r} must be > 0{bound}")
 
 
 def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
+    """Check the parsed TOML ``data`` of ``source`` section by section and build its config."""
     from hwsim.circuit.characterize import Conditions
-    from hwsim.lattice.simulate import SimConfig
     from hwsim.lattice.topology import LatticeSpec
-    from hwsim.model.calibrate import recipe_from_dict
 
     sec = {s: dict(data.get(s, {})) for s in SCHEMA if s}
     name = data.get("name", source.stem)
@@ -146,8 +139,25 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
         raise InputError(f"{source}: [circuit]/[spice] {exc}") from None
     if cond.backend not in ("shared", "batch"):
         raise InputError(f"{source}: spice.backend = {cond.backend!r}; choose shared or batch")
+    card_file, recipe = _calibration(sec, cond, name, source, sha)
+    try:
+        spec = LatticeSpec(**{"rule": "summing", **sec["lattice"]})
+    except InputError as exc:
+        raise InputError(f"{source}: [lattice] {exc}") from None
+    _check_run(sec, spec, source)
+    bad = [f for f in sec["report"].get("tables", list(_TABLE_FORMATS)) if f not in _TABLE_FORMATS]
+    if bad:
+        raise InputError(f"{source}: report.tables: {', '.join(bad)} unknown; choose from {', '.join(_TABLE_FORMATS)}")
+    cc_spec = _crosscheck_spec(sec["crosscheck"], source)
+    return PipelineConfig(path=source, sha256=sha, name=name, sections=sec, conditions=cond, recipe=recipe,
+                          card_file=card_file, lattice=spec, crosscheck_spec=cc_spec)
+
+
+def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Path | None, object]:
+    """(card file, None) for ``[calibration] card = ...``, else (None, the calibration recipe)."""
+    from hwsim.model.calibrate import recipe_from_dict
+
     cal = sec["calibration"]
-    card_file, recipe = None, None
     if "card" in cal:
         from hwsim.model.card import load_card
 
@@ -155,63 +165,61 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
             load_card(cal["card"])
         except InputError as exc:
             raise InputError(f"{source}: calibration.card: {exc}") from None
-        card_file = _card_path(cal["card"])
-    else:
-        fit = {"parameters": ["vt_minus_v"], "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]}}
-        for key in ("ring_sizes", "validate_ring_sizes"):
-            if key in cal:
-                fit[key] = cal[key]
-        tol = {k: cal[k] for k in ("period_rel", "threshold_vdd") if k in cal}
-        recipe_data = {"card": {"name": f"{name}_card", "output": "unused"},
-                       "conditions": {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")},
-                       "spice": spice, "fit": fit, "tolerance": tol}
-        recipe = recipe_from_dict(recipe_data, source, sha)
-    lat = sec["lattice"]
-    try:
-        spec = LatticeSpec(**{"rule": "summing", **lat})
-    except InputError as exc:
-        raise InputError(f"{source}: [lattice] {exc}") from None
-    sim = sec["simulation"]
-    _positive(sim.get("duration_tau", 300.0), "simulation.duration_tau", source)
+        return _card_path(cal["card"]), None
+    fit = {"parameters": ["vt_minus_v"], "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]}}
+    fit.update({k: cal[k] for k in ("ring_sizes", "validate_ring_sizes") if k in cal})
+    tol = {k: cal[k] for k in ("period_rel", "threshold_vdd") if k in cal}
+    recipe_data = {"card": {"name": f"{name}_card", "output": "unused"},
+                   "conditions": {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")},
+                   "spice": sec["spice"], "fit": fit, "tolerance": tol}
+    return None, recipe_from_dict(recipe_data, source, sha)
+
+
+def _check_run(sec: dict, spec, source: Path) -> None:
+    """Check [simulation], [metrics] and [power] of ``source`` against each other and the lattice."""
+    from hwsim.lattice.simulate import SimConfig
+
+    sim, met = sec["simulation"], sec["metrics"]
+    duration = sim.get("duration_tau", 300.0)
+    _positive(duration, "simulation.duration_tau", source)
     if "dt_tau" in sim:
         _positive(sim["dt_tau"], "simulation.dt_tau", source, upper=1.0)
     try:
-        SimConfig(duration=1.0, seed=sim.get("seed", 0), init=sim.get("init", "random_pulse"),
+        SimConfig(seed=sim.get("seed", 0), init=sim.get("init", "random_pulse"),
                   engine=sim.get("engine", "brian"), target=sim.get("target", "cython"))
     except InputError as exc:
         raise InputError(f"{source}: [simulation] {exc}") from None
-    met = sec["metrics"]
     need = met.get("t_first_tau", 1.0) + 1.5 * spec.ring_size * _HOP_BOUND_TAU
-    if sim.get("duration_tau", 300.0) < 2 * need:
-        raise InputError(f"{source}: simulation.duration_tau = {sim.get('duration_tau', 300.0)} is too short for "
+    if duration < 2 * need:
+        raise InputError(f"{source}: simulation.duration_tau = {duration} is too short for "
                          f"metrics from t_first_tau = {met.get('t_first_tau', 1.0)} on rings of {spec.ring_size}: "
                          f"give at least {2 * need:.0f} (phases need 1.5 ring periods after the last sample)")
     if met.get("n_times", 24) < 4:
         raise InputError(f"{source}: metrics.n_times = {met['n_times']} must be >= 4")
-    _positive(met.get("t_first_tau", 1.0), "metrics.t_first_tau", source, upper=sim.get("duration_tau", 300.0))
+    _positive(met.get("t_first_tau", 1.0), "metrics.t_first_tau", source, upper=duration)
     _positive(met.get("ss_fraction", 0.25), "metrics.ss_fraction", source, upper=1.0)
     if not 1 <= met.get("snapshots", 4) <= 8:
         raise InputError(f"{source}: metrics.snapshots = {met['snapshots']} must be 1..8")
     if not 0 <= sec["power"].get("window_from", 0.5) < 1:
         raise InputError(f"{source}: power.window_from = {sec['power']['window_from']} must be in [0, 1) "
                          "(fraction of the run before the power window starts)")
-    cc_spec = None
-    cc = sec["crosscheck"]
-    if cc.get("enabled", True):
-        _positive(cc.get("duration_tau", 60.0), "crosscheck.duration_tau", source)
-        fields = {k: v for k, v in cc.items() if k in _LATTICE_KEYS}
-        try:
-            cc_spec = LatticeSpec(**{"nx": 2, "ny": 2, "boundary": "open", **fields, "rule": "capacitive"})
-        except InputError as exc:
-            raise InputError(f"{source}: [crosscheck] {exc}") from None
-        if cc_spec.nx * cc_spec.ny > 16:
-            raise InputError(f"{source}: crosscheck {cc_spec.nx} x {cc_spec.ny} is too large for a transistor-level "
-                             "run in a pipeline; use at most 16 cells (e.g. nx = ny = 2)")
-    bad = [f for f in sec["report"].get("tables", list(_TABLE_FORMATS)) if f not in _TABLE_FORMATS]
-    if bad:
-        raise InputError(f"{source}: report.tables: {', '.join(bad)} unknown; choose from {', '.join(_TABLE_FORMATS)}")
-    return PipelineConfig(path=source, sha256=sha, name=name, sections=sec, conditions=cond, recipe=recipe,
-                          card_file=card_file, lattice=spec, crosscheck_spec=cc_spec)
+
+
+def _crosscheck_spec(cc: dict, source: Path):
+    """The LatticeSpec of the transistor-level cross-check in ``[crosscheck]``, or None when disabled."""
+    from hwsim.checks.spice_lattice import check_spice_size
+    from hwsim.lattice.topology import LatticeSpec, build_lattice
+
+    if not cc.get("enabled", True):
+        return None
+    _positive(cc.get("duration_tau", 60.0), "crosscheck.duration_tau", source)
+    fields = {k: v for k, v in cc.items() if k in _LATTICE_KEYS}
+    try:
+        spec = LatticeSpec(**{"nx": 2, "ny": 2, "boundary": "open", **fields, "rule": "capacitive"})
+        check_spice_size(spec, build_lattice(spec).n_rings)
+    except InputError as exc:
+        raise InputError(f"{source}: [crosscheck] {exc}") from None
+    return spec
 
 
 def _card_path(name_or_path: str) -> Path:
@@ -226,7 +234,7 @@ def load_config(path: str | Path) -> PipelineConfig:
     source = Path(path)
     data, raw = read_toml(source, "config", f"the built-in default is {DEFAULT_CONFIG}; `hwsim run` without a "
                                             "config runs it")
-    _check_schema(data, source)
+    check_sections(data, SCHEMA, source)
     return _build(data, source, hashlib.sha256(raw).hexdigest())
 
 
@@ -287,13 +295,11 @@ def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None
     from hwsim.lattice.topology import build_lattice
 
     sim = cfg.sections["simulation"]
-    tau = card.value("tau_s")
-    config = SimConfig(duration=sim.get("duration_tau", 300.0) * tau,
-                       dt=sim["dt_tau"] * tau if "dt_tau" in sim else None, seed=sim.get("seed", 0),
+    config = SimConfig(duration_tau=sim.get("duration_tau", 300.0), dt_tau=sim.get("dt_tau"), seed=sim.get("seed", 0),
                        init=sim.get("init", "random_pulse"), engine=sim.get("engine", "brian"),
                        target=sim.get("target", "cython"))
     lattice = build_lattice(cfg.lattice)
-    n_steps = int(round(config.duration / config.step_size(card)))
+    n_steps = config.n_steps(card)
     with tqdm(total=n_steps, desc=f"  lattice {lattice.n_neurons} neurons ({config.engine})", unit="step",
               unit_scale=True, leave=False, disable=quiet) as bar:
         run = simulate(card, lattice, config, progress=bar.update)
@@ -375,9 +381,10 @@ def _crosscheck_stage(cfg: PipelineConfig, card, folder: Path) -> None:
 
 def _stage(store, result: PipelineResult, name: str, inputs: Mapping, compute: Callable[[Path], None],
            progress: Progress) -> StageInfo:
-    from hwsim.files import input_key
+    from hwsim.files import input_key, source_hash
 
-    key = input_key({"stage": name, "hwsim": __version__, "stage_version": STAGE_VERSION, **inputs})
+    code = source_hash(*BASE_CODE, *STAGE_CODE[name])
+    key = input_key({"stage": name, "hwsim": __version__, "code_sha256": code, **inputs})
     start = time.perf_counter()
     cached = store.has(name, key)
     if not cached:
@@ -409,12 +416,12 @@ def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, ou
     import datetime as dt
 
     from hwsim.app.report import write_report
-    from hwsim.app.store import DEFAULT_CACHE, StageStore
+    from hwsim.app.store import StageStore, default_store
     from hwsim.circuit.netlist import netlist_hashes
     from hwsim.model.card import load_card
 
     start = time.perf_counter()
-    store = StageStore(cache_dir if cache_dir is not None else DEFAULT_CACHE / "pipeline")
+    store = StageStore(cache_dir) if cache_dir is not None else default_store()
     result = PipelineResult(config=cfg)
     sec = cfg.sections
     if cfg.recipe is not None:

@@ -61,13 +61,13 @@ def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str
     from hwsim.app.plot import plot_hysteresis, plot_overlay
     from hwsim.circuit.measure import crossings
     from hwsim.model.behavior import (
-        EventRecord,
         input_node_trace,
         output_trace,
         ring_network,
         schmitt_trace,
         simulate_events,
     )
+    from hwsim.model.events import Events
 
     vdd = card.value("vdd_v")
     figs = [("Hysteresis loop", plot_hysteresis(w["hyst_x"], w["hyst_o"], card, fig_dir / "hysteresis.png"),
@@ -89,7 +89,7 @@ def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str
     spice_on = crossings(t, w["ring_o1"], vdd / 2, "falling")
     model_on = events.onsets(1)
     shift = float(spice_on[0] - model_on[0]) if len(spice_on) and len(model_on) else 0.0
-    shifted = EventRecord(events.time_s + shift, events.neuron, events.fired)
+    shifted = Events(events.time + shift, events.neuron, events.kind)
     spice = {"x0": w["ring_x0"], **{f"o{i}": w[f"ring_o{i}"] for i in range(min(n, 3))}}
     model = {f"o{i}": output_trace(card, t, shifted, i) for i in range(min(n, 3))}
     figs.append((f"Ring of {n}", plot_overlay(t, spice, model, fig_dir / "ring.png",
@@ -276,7 +276,7 @@ def write_report(result, folder: str | Path) -> Path:
     _write_tables(tables, folder / "tables", cfg.sections["report"].get("tables", ["csv", "parquet"]))
     for sec in sections:
         sec["figures"] = [{"title": t, "src": _embed(p), "caption": c, "file": p.name} for t, p, c in sec["figures"]]
-    env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim", "templates"), autoescape=False)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim.app", "templates"), autoescape=False)
     html = env.get_template("report.html.j2").render(name=cfg.name, sections=sections, card=card, lattice=lat,
                                                      summary=inp.metrics["summary"], power=inp.power, cc=inp.cc,
                                                      versions=versions, wall_s=result.wall_s, tau=inp.tau,

@@ -36,6 +36,7 @@ class StageStore:
         self.root = Path(root)
 
     def folder(self, kind: str, key: str) -> Path:
+        """Where the result ``key`` of ``kind`` lives once complete."""
         return self.root / kind / key
 
     def has(self, kind: str, key: str) -> bool:

@@ -37,31 +37,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hwsim import __version__
+from hwsim.circuit.characterize import Conditions
 from hwsim.errors import HwsimError, InputError
-from hwsim.tomlcheck import read_toml, type_name, type_ok
+from hwsim.lattice.simulate import SimConfig
+from hwsim.lattice.topology import LatticeSpec
+from hwsim.tomlcheck import check_table, fields_of, read_toml, type_name, type_ok
 
 __all__ = ["Sweep", "load_sweep", "sweep_points", "run_point", "run_sweep", "gather", "write_sweep_report",
            "KINDS"]
 
 KINDS = ("ring", "lattice")
-#: Bumped whenever what a point computes changes, so older results are not reused (2: ring mode).
-POINT_VERSION = 2
-_RING_KEYS = {"library": str, "corner": str, "vdd_v": float, "temp_c": float, "r_ohm": float, "c_f": float,
-              "clamp": bool, "ring_size": int, "periods": int, "timeout_s": float, "backend": str}
-_LATTICE_KEYS = {"card": str, "geometry": str, "nx": int, "ny": int, "ring_size": int, "shared": int,
-                 "orientation": str, "boundary": str, "coupling_weight": float, "rule": str, "duration_tau": float,
-                 "seed": int, "tau_spread": float, "init": str, "engine": str, "target": str, "n_times": int,
-                 "t_first_tau": float}
+#: The hwsim code a point of each kind runs: its source hash is part of the point's key, so
+#: editing that code re-runs the points (earlier results are kept but not reused).
+POINT_CODE = {"ring": ("errors", "units", "files", "circuit", "app.sweep"),
+              "lattice": ("errors", "units", "files", "model", "lattice", "analysis", "app.sweep")}
+_COND_FIELDS = fields_of(Conditions)
+_SPEC_FIELDS = fields_of(LatticeSpec, exclude=("sw_k", "sw_p", "seed"))
+_SIM_FIELDS = fields_of(SimConfig)
+#: Keys of a point: the fields of the dataclasses it becomes, plus the few of the sweep itself.
+_RING_KEYS = {**_COND_FIELDS, "ring_size": int, "periods": int}
+_LATTICE_KEYS = {"card": str, **_SPEC_FIELDS, **_SIM_FIELDS, "n_times": int, "t_first_tau": float}
 _KEYS = {"ring": _RING_KEYS, "lattice": _LATTICE_KEYS}
 _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 27.0, "r_ohm": 1e6, "c_f": 1e-12,
                   "clamp": True, "ring_size": 5, "periods": 8, "timeout_s": 600.0, "backend": "batch"}
 _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 32, "ring_size": 6, "shared": 1,
                      "orientation": "alternating", "boundary": "periodic", "coupling_weight": 0.0, "rule": "summing",
                      "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
-                     "target": "cython", "n_times": 16, "t_first_tau": 1.0}
+                     "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None}
 _DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS}
-_COND_FIELDS = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp", "backend", "timeout_s")
-_SPEC_FIELDS = ("geometry", "nx", "ny", "ring_size", "shared", "orientation", "boundary", "coupling_weight", "rule")
 
 
 @dataclass(frozen=True)
@@ -91,11 +94,7 @@ def _check(data: Mapping, source: Path) -> tuple[str, dict, dict, dict]:
     for section, table in (("base", base), ("axes", axes), ("montecarlo", mc)):
         if not isinstance(table, Mapping):
             raise InputError(f"{source}: [{section}] must be a table")
-    for name, value in base.items():
-        if name not in keys:
-            raise InputError(f"{source}: unknown key base.{name} for a {kind} sweep; expected one of {', '.join(keys)}")
-        if not type_ok(value, keys[name]):
-            raise InputError(f"{source}: base.{name} = {value!r} must be {type_name(keys[name])}")
+    check_table(base, keys, source, "base")
     for name, values in axes.items():
         if name not in keys:
             raise InputError(f"{source}: unknown axis axes.{name} for a {kind} sweep; expected one of "
@@ -123,21 +122,16 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
     """Build the objects a point needs, so impossible values fail before any task starts."""
     try:
         if kind == "ring":
-            from hwsim.circuit.characterize import Conditions
-
             Conditions(**{k: point[k] for k in _COND_FIELDS})
             if point["ring_size"] < 2 or point["periods"] < 3:
                 raise InputError("ring_size must be >= 2 and periods >= 3")
             if point.get("mismatch_seed") is not None and point["library"] != "sky130":
                 raise InputError("Monte Carlo mismatch needs library = sky130 (its *_mm model sections)")
         else:
-            from hwsim.lattice.simulate import SimConfig
-            from hwsim.lattice.topology import LatticeSpec
             from hwsim.model.card import load_card
 
             LatticeSpec(**{k: point[k] for k in _SPEC_FIELDS})
-            SimConfig(duration=1.0, seed=point["seed"], init=point["init"], engine=point["engine"],
-                      target=point["target"], tau_spread=point["tau_spread"])
+            SimConfig(**{k: point[k] for k in _SIM_FIELDS})
             load_card(point["card"])
     except InputError as exc:
         raise InputError(f"{source}: point {_label(point)}: {exc}") from None
@@ -168,9 +162,9 @@ def load_sweep(path: str | Path) -> Sweep:
 
 def point_key(kind: str, point: Mapping) -> str:
     """Hash of everything that determines a point's result."""
-    from hwsim.files import input_key
+    from hwsim.files import input_key, source_hash
 
-    inputs = {"kind": kind, "hwsim": __version__, "point_version": POINT_VERSION,
+    inputs = {"kind": kind, "hwsim": __version__, "code_sha256": source_hash(*POINT_CODE[kind]),
               **{k: v for k, v in point.items() if k != "_axes"}}
     if kind == "ring":
         from hwsim.circuit.netlist import netlist_hashes
@@ -239,8 +233,7 @@ def _lattice_point(p: Mapping) -> dict:
     tau = card.value("tau_s")
     spec = LatticeSpec(**{k: p[k] for k in _SPEC_FIELDS})
     lattice = build_lattice(spec)
-    run = simulate(card, lattice, SimConfig(duration=p["duration_tau"] * tau, seed=p["seed"], init=p["init"],
-                                            engine=p["engine"], target=p["target"], tau_spread=p["tau_spread"]))
+    run = simulate(card, lattice, SimConfig(**{k: p[k] for k in _SIM_FIELDS}))
     hop = ring_hop_law(card, spec.ring_size) or 3 * tau
     t_last = p["duration_tau"] * tau - 1.5 * spec.ring_size * hop
     if t_last <= p["t_first_tau"] * tau:
@@ -248,7 +241,7 @@ def _lattice_point(p: Mapping) -> dict:
     times = np.geomspace(p["t_first_tau"] * tau, t_last, p["n_times"])
     _, summary, _ = analyse_run(run, lattice, times)
     return {k: summary[k] for k in ("xi_ss", "R_ss", "growth_exponent", "events", "xi_ss_capped")} | {
-        "firings_per_neuron_per_tau": float((run.events.kind > 0).sum()) / lattice.n_neurons / p["duration_tau"],
+        "firings_per_neuron_per_tau": float(run.events.n_firings) / lattice.n_neurons / p["duration_tau"],
         "sim_wall_s": run.wall_s}
 
 
@@ -344,7 +337,7 @@ def _record_lost(points_dir: Path, key: str, point: Mapping, exc: BaseException)
 
 
 def gather(sweep: Sweep, folder: str | Path):
-    """pandas DataFrame, one row per point of ``sweep``: parameters, status, error, results."""
+    """Pandas DataFrame, one row per point of ``sweep``: parameters, status, error, results."""
     import json
 
     import pandas as pd

@@ -172,7 +172,7 @@ class Characterization:
                 "provenance": self.provenance}
 
     def ring_table(self):
-        """pandas DataFrame, one row per ring size N, with the conditions and cell features as
+        """Pandas DataFrame, one row per ring size N, with the conditions and cell features as
         columns (for CSV export)."""
         import pandas as pd
 
@@ -356,7 +356,7 @@ def characterize(cond: Conditions, ring_sizes: Sequence[int] = (3, 4, 5, 6, 7, 8
         note(f"ring N={n}")
         rings.append(measure_ring(cond, n, periods=periods, hop_s=hop_estimate(step)))
     provenance = {"hwsim": __version__, "ngspice": ngspice_version(), "backend": cond.backend,
-                  "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+                  "time_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     return Characterization(conditions=cond, cell=cell, rings=tuple(rings),
                             period_law=fit_period_law(rings), provenance=provenance)
 
@@ -376,9 +376,11 @@ class SupplyTable:
 
     @property
     def i_leak_a(self) -> float:
+        """Supply current (A) of a resting neuron at x = 0: its leakage."""
         return float(np.interp(0.0, self.x_v, self.i_rest_a))
 
     def to_dict(self) -> dict:
+        """JSON-ready dictionary (x in V, currents in A)."""
         return {"x_v": list(self.x_v), "i_rest_a": list(self.i_rest_a), "i_fire_a": list(self.i_fire_a)}
 
 

@@ -50,7 +50,8 @@ def _parse_header(lines: list[str]) -> tuple[str, bool, int, int, list[str]]:
 
 def read_raw(path: str) -> list[RawPlot]:
     """Read every plot of the raw file at ``path``."""
-    data = open(path, "rb").read()
+    with open(path, "rb") as handle:
+        data = handle.read()
     plots: list[RawPlot] = []
     pos = 0
     while pos < len(data):

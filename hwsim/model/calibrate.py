@@ -55,7 +55,7 @@ from hwsim.errors import HwsimError, InputError
 from hwsim.files import source_checkout
 from hwsim.model.behavior import behavioural_ring_period, ring_hop_law
 from hwsim.model.card import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
-from hwsim.tomlcheck import read_toml, type_ok
+from hwsim.tomlcheck import OneOrList, check_sections, fields_of, read_toml
 
 __all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate",
            "calibrate_point", "residual_table_text", "output_root"]
@@ -67,13 +67,13 @@ def output_root() -> Path:
     return source_checkout() or Path.cwd()
 FITTABLE = ("vt_minus_v", "vt_plus_v", "tau_s", "v_clamp_v", "delay_s")
 PRESETS = {"paper": paper_preset}
+#: Sections, keys and types of a recipe: every [conditions] key is a Conditions field, one value
+#: or a list of them (a list makes a sweep, one card per combination).
 _SCHEMA = {
     "card": {"name": str, "output": str, "preset": str},
-    "conditions": {"library": (str, list), "corner": (str, list), "vdd_v": (float, list),
-                   "temp_c": (float, list), "r_ohm": (float, list), "c_f": (float, list),
-                   "clamp": (bool, list)},
+    "conditions": {k: OneOrList(t) for k, t in fields_of(Conditions, exclude=("backend", "timeout_s")).items()},
     "spice": {"backend": str, "timeout_s": float, "periods": int},
-    "fit": {"parameters": list, "ring_sizes": list, "validate_ring_sizes": list, "bounds": dict},
+    "fit": {"parameters": (list, str), "ring_sizes": list, "validate_ring_sizes": list, "bounds": dict},
     "tolerance": {"period_rel": float, "threshold_vdd": float},
 }
 
@@ -113,24 +113,8 @@ class Calibration:
 
     @property
     def within_tolerance(self) -> bool:
+        """True when every residual is within its tolerance."""
         return all(row["ok"] for row in self.residuals)
-
-
-def _check_types(data: Mapping, source: Path) -> None:
-    for section, value in data.items():
-        if section not in _SCHEMA:
-            raise InputError(f"{source}: unknown section [{section}]; expected {', '.join(_SCHEMA)}")
-        if not isinstance(value, Mapping):
-            raise InputError(f"{source}: [{section}] must be a table")
-        for key, item in value.items():
-            if key not in _SCHEMA[section]:
-                raise InputError(f"{source}: unknown key {section}.{key}; expected one of "
-                                 f"{', '.join(_SCHEMA[section])}")
-            kinds = _SCHEMA[section][key]
-            kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-            if not any(type_ok(item, k) for k in kinds):
-                raise InputError(f"{source}: {section}.{key} = {item!r} must be "
-                                 f"{' or '.join(k.__name__ for k in kinds)}")
 
 
 def _sizes(value: object, key: str, source: Path) -> tuple[int, ...]:
@@ -149,7 +133,7 @@ def load_recipe(path: str | Path) -> Recipe:
 def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
     """Check and parse a recipe's tables (as :func:`load_recipe` reads them from TOML); ``source``
     names where they came from in error messages and provenance, ``sha256`` identifies them."""
-    _check_types(data, source)
+    check_sections(data, _SCHEMA, source)
     card = data.get("card", {})
     if "output" not in card:
         raise InputError(f"{source}: card.output is required (e.g. \"models/sky130/{{name}}.json\")")
@@ -195,7 +179,7 @@ def _provenance(recipe: Recipe, cond: Conditions | None) -> dict:
     info = {"hwsim": __version__, "recipe": str(recipe.path.resolve().relative_to(root))
             if recipe.path.resolve().is_relative_to(root) else str(recipe.path),
             "recipe_sha256": recipe.sha256,
-            "time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "time_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "python": platform.python_version()}
     if cond is not None:
         info.update({"ngspice": ngspice_version(), "pyspice": importlib.metadata.version("PySpice"),

@@ -84,6 +84,7 @@ class Parameter:
     source: str = "measured"
 
     def to_dict(self) -> dict:
+        """JSON-ready dictionary: value (SI), unit, stderr, source."""
         return {"value": self.value, "unit": self.unit, "stderr": self.stderr, "source": self.source}
 
 
@@ -110,6 +111,7 @@ class ModelCard:
         return self.parameters[name].value
 
     def to_dict(self) -> dict:
+        """JSON-ready dictionary in the card format (see the module docstring)."""
         return {"schema_version": SCHEMA_VERSION, "name": self.name, "family": FAMILY,
                 "normalised": self.normalised, "conditions": dict(self.conditions),
                 "parameters": {k: p.to_dict() for k, p in self.parameters.items()},
@@ -267,7 +269,7 @@ def find_card(name: str) -> Path:
             if path.stem == name:
                 return path
     names = ", ".join(p.stem for p in shipped)
-    raise CardError(f"model card {name!r} not found: give a JSON file path, or a card name under "
+    raise CardError(f"model card '{name}' not found: give a JSON file path, or a card name under "
                     f"models/ (shipped: {names})")
 
 
