@@ -121,6 +121,19 @@ def test_report_renders_in_headless_chromium(runs, tmp_path):
     broken.write_text(html.replace('src="data:image/png;base64,', 'src="data:image/png;base64,AAAA', 1))
     with pytest.raises(Exception, match="broken: hysteresis.png"):
         check_render(broken)
+    # a script injected into the page is blocked by the report's Content-Security-Policy: had it run,
+    # its later load handler would overwrite the "ok" mark
+    injected = tmp_path / "injected.html"
+    hostile = ('<script>addEventListener("load", function () '
+               '{ document.body.setAttribute("data-render-check", "pwned"); });</script>')
+    injected.write_text(html.replace("</body>", hostile + "</body>"))
+    assert "Content-Security-Policy" in html and html.count("<script>") == 1
+    assert check_render(injected) == "ok"
+    # without the policy the same script runs (so the line above cannot pass by accident)
+    unguarded = tmp_path / "unguarded.html"
+    unguarded.write_text(injected.read_text().replace('http-equiv="Content-Security-Policy"', 'name="x"'))
+    with pytest.raises(Exception, match="pwned"):
+        check_render(unguarded)
 
 
 BAD = {

@@ -16,7 +16,7 @@ writes into the report folder:
 from __future__ import annotations
 
 import base64
-import html as _html
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -26,11 +26,28 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from markupsafe import Markup
 
 from hwsim.errors import HwsimError, MissingDependencyError
 from hwsim.files import write_json_atomic
 
 __all__ = ["write_report", "check_render", "collect_versions"]
+
+#: The page's only script: marks ``<body data-render-check>`` "ok" when every figure decoded.
+RENDER_CHECK_JS = """
+window.addEventListener("load", function () {
+  var broken = [];
+  document.querySelectorAll("img").forEach(function (img) {
+    if (!img.complete || img.naturalWidth === 0) { broken.push(img.getAttribute("data-file")); }
+  });
+  document.body.setAttribute("data-render-check", broken.length ? "broken: " + broken.join(", ") : "ok");
+});
+"""
+_JS_HASH = base64.b64encode(hashlib.sha256(RENDER_CHECK_JS.encode()).digest()).decode()
+#: Content-Security-Policy of the report: nothing loads from outside the file; images only as
+#: data: URIs; the one script above runs by its hash, so an injected script or handler cannot.
+CSP = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{_JS_HASH}'; "
+       "base-uri 'none'; form-action 'none'")
 
 _PACKAGES = ("numpy", "scipy", "pandas", "brian2", "PySpice", "matplotlib", "jinja2", "sky130", "dask",
              "distributed")
@@ -103,8 +120,8 @@ def _waveform_figures(w: dict, card, fig_dir: Path) -> list[tuple[str, Path, str
 def _table(rows, columns=None) -> str:
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.5g}", border=0, classes="tbl")
+    frame = pd.DataFrame(rows, columns=columns)  # to_html escapes every cell (escape=True)
+    return Markup(frame.to_html(index=False, float_format=lambda v: f"{v:.5g}", border=0, classes="tbl"))
 
 
 def _embed(path: Path) -> str:
@@ -197,7 +214,8 @@ def _power_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
     brk = [{"mechanism": k, "energy_j": v, "power_w": v / window, "share": v / power["total_j"]}
            for k, v in power["breakdown_j"].items()]
     tables["power_breakdown"] = brk
-    warn = "".join(f"<p style='color:#b00'><b>Warning:</b> {w}</p>" for w in power.get("warnings", []))
+    warn = Markup("").join(Markup("<p style='color:#b00'><b>Warning:</b> {}</p>").format(w)
+                           for w in power.get("warnings", []))
     keys = ("total_j", "power_w", "power_per_neuron_w", "firings", "energy_per_firing_j", "neurons")
     out = [("Lattice power", warn + _table([{k: power[k] for k in keys}])), ("Breakdown", _table(brk))]
     if inp.ring_energy:
@@ -206,7 +224,8 @@ def _power_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
         figs.append(("Energy per ring period vs N", paths[0],
                      "Behavioural estimate (lines) vs SPICE (markers) of the energy per ring period."))
         out.append(("Ring energy: model vs SPICE", _table(inp.ring_energy)))
-    out.append(("Assumptions", "<ul>" + "".join(f"<li>{a}</li>" for a in power["assumptions"]) + "</ul>"))
+    items = Markup("").join(Markup("<li>{}</li>").format(a) for a in power["assumptions"])
+    out.append(("Assumptions", Markup("<ul>{}</ul>").format(items)))
     return {"id": "power", "title": "Power and energy", "tables": out, "figures": figs}
 
 
@@ -216,8 +235,10 @@ def _crosscheck_section(inp: _Inputs, tables: dict) -> dict:
     figs = [(name, inp.stages["crosscheck"].folder / f"{stem}.png", text) for name, stem, text in (
         ("Transistor vs behavioural outputs", "overlay", "First neuron of each ring, ngspice vs the card."),
         ("Firing raster", "firings", "Firing onsets of every neuron, ngspice vs the card."))]
-    verdict = (f"<p><b>{'PASS' if cc['passed'] else 'FAIL'}</b>; the circuit follows the <b>{cc['rule_followed']}"
-               f"</b> rule; ngspice {cc['spice_wall_s']:.1f} s vs behavioural {cc['behavioural_wall_s']:.3f} s</p>")
+    verdict = Markup("<p><b>{}</b>; the circuit follows the <b>{}</b> rule; "
+                     "ngspice {} s vs behavioural {} s</p>").format(
+        "PASS" if cc["passed"] else "FAIL", cc["rule_followed"], f"{cc['spice_wall_s']:.1f}",
+        f"{cc['behavioural_wall_s']:.3f}")
     return {"id": "crosscheck", "figures": figs, "tables": [("Verdict", verdict), ("Metrics", _table(cc["rows"]))],
             "title": f"Cross-check: transistor-level vs behavioural ({spec.geometry} {spec.nx} x {spec.ny}, "
                      f"shared {spec.shared})"}
@@ -231,7 +252,7 @@ def _provenance_section(inp: _Inputs, stages: dict, versions: dict) -> dict:
         ("Versions", _table([versions])),
         ("Card provenance", _table([{k: v for k, v in prov.items() if k != "netlists_sha256"}])),
         ("Netlist hashes", _table([prov.get("netlists_sha256", {})])),
-        ("Config", f"<pre>{_html.escape(inp.cfg.path.read_text())}</pre>")]}
+        ("Config", Markup("<pre>{}</pre>").format(inp.cfg.path.read_text()))]}
 
 
 def _write_tables(tables: dict, folder: Path, formats) -> None:
@@ -276,8 +297,9 @@ def write_report(result, folder: str | Path) -> Path:
     _write_tables(tables, folder / "tables", cfg.sections["report"].get("tables", ["csv", "parquet"]))
     for sec in sections:
         sec["figures"] = [{"title": t, "src": _embed(p), "caption": c, "file": p.name} for t, p, c in sec["figures"]]
-    env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim.app", "templates"), autoescape=False)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("hwsim.app", "templates"), autoescape=True)
     html = env.get_template("report.html.j2").render(name=cfg.name, sections=sections, card=card, lattice=lat,
+                                                     render_check_js=Markup(RENDER_CHECK_JS), csp=CSP,
                                                      summary=inp.metrics["summary"], power=inp.power, cc=inp.cc,
                                                      versions=versions, wall_s=result.wall_s, tau=inp.tau,
                                                      n_stages=len(stages),
