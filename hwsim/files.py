@@ -24,12 +24,18 @@ import hashlib
 import importlib.resources
 import json
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from hwsim.errors import InputError
+
 __all__ = ["PACKAGE_DIR", "DATA_KINDS", "source_checkout", "data_dir", "cache_dir", "canonical_json",
-           "input_key", "atomic_path", "write_text_atomic", "write_json_atomic", "source_hash"]
+           "input_key", "atomic_path", "write_text_atomic", "write_json_atomic", "source_hash",
+           "SAFE_NAME_RULE", "check_name", "inside", "check_output_dir", "fill_placeholders", "mark_owner",
+           "remove_stale", "OWNER_FILE"]
 
 #: The ``hwsim`` package folder.
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -71,6 +77,117 @@ def cache_dir() -> Path:
         return Path(override)
     root = source_checkout()
     return (root if root is not None else Path.cwd()) / ".hwsim-cache"
+
+
+#: The one rule for every name hwsim turns into a file or folder name (pipeline, sweep, card).
+SAFE_NAME_RULE = ("1 to 100 characters from letters, digits, '_', '.' and '-', starting with a letter or digit, "
+                  "without '..'")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+#: Free space an output folder must have before work starts (bytes).
+MIN_FREE_BYTES = 20 * 2**20
+
+
+def check_name(name: object, what: str) -> str:
+    """``name`` if it follows :data:`SAFE_NAME_RULE`, else :class:`InputError` naming ``what``
+    (e.g. ``"config.toml: name"``)."""
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or ".." in name:
+        raise InputError(f"{what} = {name!r} is not a safe name: use {SAFE_NAME_RULE}")
+    return name
+
+
+def inside(path: str | Path, root: str | Path, what: str) -> Path:
+    """``path`` resolved (links followed), after checking that it lies in folder ``root``;
+    :class:`InputError` naming ``what`` otherwise."""
+    resolved, base = Path(path).resolve(), Path(root).resolve()
+    if resolved != base and base not in resolved.parents:
+        raise InputError(f"{what}: {path} resolves to {resolved}, outside {base}; hwsim writes only there "
+                         "(use a relative path without '..', or choose that folder explicitly)")
+    return resolved
+
+
+def check_output_dir(path: str | Path, what: str) -> Path:
+    """Before any work: make folder ``path`` (and parents) and check that it is a folder hwsim
+    can write, with at least :data:`MIN_FREE_BYTES` free; :class:`InputError` naming ``what``
+    and the fix otherwise. Returns the path."""
+    path = Path(path)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise InputError(f"{what} {path}: {part} is a file, not a folder; choose another folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise InputError(f"{what} {path} is not writable ({exc.strerror}); choose a folder you can write") from None
+    free = shutil.disk_usage(path).free
+    if free < MIN_FREE_BYTES:
+        raise InputError(f"{what} {path}: only {free / 2**20:.1f} MiB free on its disk; free some space or "
+                         "choose another folder")
+    return path
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def fill_placeholders(template: str, values: Mapping[str, object], what: str) -> str:
+    """``template`` with each ``{key}`` replaced by ``str(values[key])``; no other braces and no
+    other syntax (no attribute access or format specs: user strings never reach ``str.format``).
+    :class:`InputError` naming ``what`` and the allowed keys otherwise."""
+    def sub(match: re.Match) -> str:
+        key = match.group(1)
+        if key not in values:
+            raise InputError(f"{what} = {template!r}: unknown placeholder {{{key}}}; allowed: "
+                             + ", ".join(f"{{{k}}}" for k in values))
+        return str(values[key])
+
+    filled = _PLACEHOLDER.sub(sub, template)
+    if "{" in filled or "}" in filled:
+        raise InputError(f"{what} = {template!r}: unmatched brace; placeholders look like {{corner}}")
+    return filled
+
+
+#: The file in a work folder that names the process using it (see :func:`mark_owner`).
+OWNER_FILE = ".hwsim-owner"
+
+
+def mark_owner(folder: Path) -> None:
+    """Write this process's id into work folder ``folder``, so that a later run can tell a
+    folder left by a killed process (:func:`remove_stale`) from one in use."""
+    (Path(folder) / OWNER_FILE).write_text(f"{os.getpid()}\n")
+
+
+def _owner_alive(folder: Path) -> bool:
+    try:
+        pid = int((folder / OWNER_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale(parent: Path, pattern: str, min_age_s: float = 60.0) -> list[Path]:
+    """Remove the folders ``parent/pattern`` left by killed runs: those whose owner process
+    (:func:`mark_owner`) is gone, or that have no owner file and are older than ``min_age_s``
+    seconds (a folder being created right now has none yet). Returns what was removed."""
+    import time
+
+    removed = []
+    with contextlib.suppress(OSError):
+        for folder in Path(parent).glob(pattern):
+            with contextlib.suppress(OSError):
+                if not folder.is_dir() or folder.is_symlink():
+                    continue
+                has_owner = (folder / OWNER_FILE).exists()
+                if (has_owner and not _owner_alive(folder)) or \
+                        (not has_owner and time.time() - folder.stat().st_mtime > min_age_s):
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder)
+    return removed
 
 
 def canonical_json(value: object) -> str:

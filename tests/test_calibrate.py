@@ -36,12 +36,12 @@ threshold_vdd = 0.02
 
 def _recipe(tmp_path, period_rel=0.02, body=SMALL):
     path = tmp_path / "r.toml"
-    path.write_text(body.format(output=str(tmp_path / "cards" / "{name}.json"), period_rel=period_rel))
+    path.write_text(body.format(output="cards/{name}.json", period_rel=period_rel))
     return load_recipe(path)
 
 
 def test_generic_calibration_writes_a_card_within_tolerance(tmp_path):
-    (cal,) = calibrate(_recipe(tmp_path))
+    (cal,) = calibrate(_recipe(tmp_path), output_dir=tmp_path)
     assert cal.path == tmp_path / "cards" / "generic_tt_test.json" and cal.path.exists()
     card = load_card(cal.path)
     assert card.within_tolerance and card.parameters["vt_minus_v"].source == "fitted"
@@ -58,11 +58,11 @@ def test_generic_calibration_writes_a_card_within_tolerance(tmp_path):
 def test_out_of_tolerance_is_not_written_silently(tmp_path):
     recipe = _recipe(tmp_path, period_rel=1e-9)
     with pytest.raises(CalibrationError) as info:
-        calibrate(recipe)
+        calibrate(recipe, output_dir=tmp_path)
     text = str(info.value)
     assert "OUT OF TOLERANCE" in text and "period N=4" in text and "--allow-out-of-tolerance" in text
     assert not (tmp_path / "cards").exists()
-    (cal,) = calibrate(recipe, allow_out_of_tolerance=True)
+    (cal,) = calibrate(recipe, allow_out_of_tolerance=True, output_dir=tmp_path)
     assert json.loads(cal.path.read_text())["within_tolerance"] is False
 
 

@@ -185,6 +185,9 @@ def _parser_calibrate(sub) -> None:
     cal.add_argument("--allow-out-of-tolerance", action="store_true",
                      help="write cards that miss their tolerance, marked within_tolerance: false")
     cal.add_argument("--no-write", action="store_true", help="fit and check, but write nothing")
+    cal.add_argument("--output", metavar="DIR", help="write the cards under DIR (the recipe's output path starts "
+                     "there) instead of the repository's models/")
+    cal.add_argument("--force", action="store_true", help="replace cards that already exist")
     cal.add_argument("--json", action="store_true", help="print the cards as JSON")
     cal.add_argument("--quiet", action="store_true", help="no progress bar")
     cal.set_defaults(func=_cmd_calibrate)
@@ -200,7 +203,7 @@ def _cmd_calibrate(args) -> int:
     with bar:
         try:
             results = calibrate(recipe, write=not args.no_write, allow_out_of_tolerance=args.allow_out_of_tolerance,
-                                only=args.only, progress=progress)
+                                only=args.only, progress=progress, output_dir=args.output, force=args.force)
         finally:
             bar.update(bar.total - bar.n)
     if args.json:

@@ -34,6 +34,7 @@ import numpy as np
 from hwsim import __version__
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import InputError
+from hwsim.files import check_name
 from hwsim.lattice.simulate import SimConfig
 from hwsim.lattice.topology import LatticeSpec
 from hwsim.tomlcheck import check_sections, fields_of, read_toml
@@ -128,9 +129,7 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
     from hwsim.lattice.topology import LatticeSpec
 
     sec = {s: dict(data.get(s, {})) for s in SCHEMA if s}
-    name = data.get("name", source.stem)
-    if not name or any(c in name for c in "/\\ "):
-        raise InputError(f"{source}: name = {name!r} must be a non-empty word without spaces or slashes")
+    name = check_name(data.get("name", source.stem), f"{source}: name")
     spice = sec["spice"]
     try:
         cond = Conditions(**sec["circuit"], backend=spice.get("backend", "shared"),

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from hwsim.files import cache_dir, write_json_atomic
+from hwsim.files import OWNER_FILE, cache_dir, mark_owner, remove_stale, write_json_atomic
 
 __all__ = ["StageStore", "default_store"]
 
@@ -49,10 +49,13 @@ class StageStore:
         holding ``info``); on an exception it is removed and nothing is published."""
         final = self.folder(kind, key)
         final.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(final.parent, ".*")  # temp folders of killed runs
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
         os.chmod(tmp, 0o755)
+        mark_owner(tmp)
         try:
             yield tmp
+            (tmp / OWNER_FILE).unlink()
             write_json_atomic(tmp / "done.json", dict(info or {}))
             if final.exists():  # an older incomplete copy or a concurrent writer: keep one
                 shutil.rmtree(final)

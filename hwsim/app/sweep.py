@@ -30,6 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -39,6 +40,7 @@ from pathlib import Path
 from hwsim import __version__
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import HwsimError, InputError
+from hwsim.files import check_name
 from hwsim.lattice.simulate import SimConfig
 from hwsim.lattice.topology import LatticeSpec
 from hwsim.tomlcheck import check_table, fields_of, read_toml, type_name, type_ok
@@ -141,12 +143,23 @@ def _label(point: Mapping) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items() if k in point.get("_axes", ()))
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read and check a sweep (TOML); every point is validated before anything runs."""
+#: Points a sweep may have without ``--allow-large`` (each is a SPICE or lattice run).
+MAX_POINTS = 10_000
+
+
+def load_sweep(path: str | Path, *, allow_large: bool = False) -> Sweep:
+    """Read and check a sweep (TOML); every point is validated before anything runs. More than
+    :data:`MAX_POINTS` points are refused unless ``allow_large``."""
     source = Path(path)
     data, _ = read_toml(source, "sweep", "examples: hwsim/configs/sweep_*.toml")
     kind, base, axes, mc = _check(data, source)
+    name = check_name(data.get("name", source.stem), f"{source}: name")
     samples, first = mc.get("samples", 0), mc.get("seed", 1)
+    count = math.prod(len(v) for v in axes.values()) * max(samples, 1)
+    if count > MAX_POINTS and not allow_large:
+        shape = " x ".join(str(len(v)) for v in axes.values()) + (f" x {samples} mismatch samples" if samples else "")
+        raise InputError(f"{source}: the sweep has {count:,} points (axes {shape}), more than {MAX_POINTS:,}; "
+                         "shrink the axes or pass --allow-large if you mean it")
     points = []
     for combo in itertools.product(*axes.values()):
         point = {**_DEFAULTS[kind], **base, **dict(zip(axes, combo))}
@@ -156,8 +169,8 @@ def load_sweep(path: str | Path) -> Sweep:
                 p["mismatch_seed"] = seed
             _validate_point(kind, p, source)
             points.append(p)
-    return Sweep(path=source, name=str(data.get("name", source.stem)), kind=kind, base=base, axes=axes,
-                 samples=samples, first_seed=first, points=tuple(points))
+    return Sweep(path=source, name=name, kind=kind, base=base, axes=axes, samples=samples, first_seed=first,
+                 points=tuple(points))
 
 
 def point_key(kind: str, point: Mapping) -> str:
@@ -276,7 +289,15 @@ def _client(scheduler: str | None, workers: int | None):
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler, timeout="30s"), None
+        if not re.fullmatch(r"(tcp|tls|ucx)://[A-Za-z0-9_.\-\[\]:]+:\d{1,5}", scheduler):
+            raise InputError(f"--scheduler {scheduler!r} is not a Dask scheduler address; it looks like "
+                             "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {scheduler}: no Dask scheduler answered within 10 s ({exc}); start one "
+                             "with `dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`, or leave "
+                             "--scheduler out to run on local processes") from None
     n = workers or os.cpu_count() or 1
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                            env={"OMP_NUM_THREADS": "1"}, silence_logs=40)

@@ -26,8 +26,8 @@ from hwsim.circuit.devices import (
     device_section,
     sky130_models_dir,
 )
-from hwsim.errors import ModelLibraryError, NetlistError, UnknownParamError
-from hwsim.units import format_spice_number
+from hwsim.errors import InputError, ModelLibraryError, NetlistError, UnknownParamError
+from hwsim.units import format_spice_number, parse_spice_number
 
 __all__ = ["Deck", "Coupling", "render", "declared_params", "ring_netlist", "rings_netlist", "graph_netlist",
            "with_mismatch", "netlist_hashes", "BENCH_DIR"]
@@ -120,15 +120,38 @@ def declared_params(lines: Sequence[str]) -> dict[str, str]:
     return params
 
 
-def _format_value(value: object) -> str:
+#: What a string ``.param`` value may be besides a SPICE number: an identifier (another
+#: parameter) or a brace expression of identifiers, numbers and arithmetic.
+_SAFE_VALUE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z0-9_.+\-*/() ]+\}")
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _format_value(name: str, value: object) -> str:
+    """Netlist text of ``.param`` ``name``'s value: a number (SPICE-formatted), a SPICE number
+    string, or a validated identifier/brace expression; :class:`NetlistError` naming the parameter
+    for anything else (newlines or control characters could start a ``.control`` block)."""
+    if not isinstance(name, str) or not _PARAM_NAME.fullmatch(name):
+        raise NetlistError(f".param name {name!r} is not an identifier (letters, digits, '_')")
     if isinstance(value, str):
-        return value.strip()
+        text = value.strip()
+        try:
+            parse_spice_number(text)
+            if "\n" not in value and "\r" not in value:
+                return text
+        except InputError:
+            pass
+        if _SAFE_VALUE.fullmatch(text) and value == text:
+            return text
+        raise NetlistError(f".param {name} = {value!r} is neither a number nor an identifier or "
+                           "{expression} of letters, digits and + - * / ( ); pass a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise NetlistError(f".param {name} = {value!r}: expected a number, got {type(value).__name__}")
     return format_spice_number(float(value))
 
 
 def _apply_params(lines: list[str], overrides: Mapping[str, object], source: str) -> list[str]:
     declared = declared_params(lines)
-    wanted = {k.lower(): _format_value(v) for k, v in overrides.items()}
+    wanted = {k.lower(): _format_value(k, v) for k, v in overrides.items()}
     for name in wanted:
         if name not in declared:
             close = difflib.get_close_matches(name, declared, n=3)

@@ -16,6 +16,8 @@ carrying the log tail, the deck and the ngspice version.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import json
 import os
@@ -42,7 +44,7 @@ from hwsim.errors import (
     SimulatorError,
     SimulatorNotFoundError,
 )
-from hwsim.files import PACKAGE_DIR
+from hwsim.files import PACKAGE_DIR, mark_owner, remove_stale
 
 __all__ = ["SpiceResult", "run_deck", "ngspice_version", "ngspice_version_or_unknown", "BACKENDS", "DEFAULT_TIMEOUT_S"]
 
@@ -117,16 +119,30 @@ def _shared_library_env() -> dict[str, str]:
                                  f"or set NGSPICE_LIBRARY_PATH, or use backend='batch'")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGKILL it when its parent dies (prctl
+    PR_SET_PDEATHSIG), so a killed hwsim leaves no ngspice running. No-op elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl took effect
+            os._exit(1)
+
+
 def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: Deck) -> str:
-    """Run ``cmd`` in its own process group; kill the group after ``timeout_s`` seconds."""
+    """Run ``cmd`` in its own process group (dying with this process); kill the group after
+    ``timeout_s`` seconds, or at once on Ctrl-C or any other exception, then re-raise."""
     with open(cwd / "process.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         try:
             proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        except BaseException as exc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            if not isinstance(exc, subprocess.TimeoutExpired):
+                raise
             text = "".join((cwd / name).read_text(errors="replace")
                            for name in ("ngspice.log", "process.log") if (cwd / name).exists())
             raise SimulationTimeout(
@@ -240,8 +256,10 @@ def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_
         raise InputError(f"timeout_s must be > 0 s, got {timeout_s}")
     tmp = None
     if keep_dir is None:
+        remove_stale(Path(tempfile.gettempdir()), "hwsim-spice-*")
         tmp = tempfile.TemporaryDirectory(prefix="hwsim-spice-")
         folder = Path(tmp.name)
+        mark_owner(folder)
     else:
         folder = Path(keep_dir)
         folder.mkdir(parents=True, exist_ok=True)

@@ -124,6 +124,9 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
     b2.prefs.codegen.runtime.cython.cache_dir = str(cache_dir() / "cython")
     b2.prefs.codegen.runtime.cython.multiprocess_safe = True
     b2.prefs.logging.std_redirection = False
+    # Brian2's own SIGINT handler turns Ctrl-C into a quiet early stop that looks like a finished run;
+    # hwsim wants the KeyboardInterrupt (exit 130, nothing cached), and checks completeness below too
+    b2.prefs.core.stop_on_keyboard_interrupt = False
     # no -ffast-math and no FMA contraction: results must match the numpy engine bit for bit
     b2.prefs.codegen.cpp.extra_compile_args_gcc = ["-w", "-O3", "-march=native", "-ffp-contract=off"]
     if target == "cpp_standalone":
@@ -137,12 +140,22 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
     for c in range(chunks):
         k = n_steps * (c + 1) // chunks - done
         net.run(k * d.dt_s * b2.second, namespace={})
+        _check_complete(b2)
         done += k
         if progress:
             progress(k)
     events = _events(b2, d, fire_mon, rest_mon)
     final = State(x=np.array(group.x[:]), firing=np.array(group.firing[:]), memory=np.array(group.memory[:]))
     return events, final
+
+
+def _check_complete(b2) -> None:
+    """Raise KeyboardInterrupt when Brian2's last run stopped before its end (the standalone
+    binary stops early on Ctrl-C and reports the fraction it completed): a partial run must never
+    pass for a complete one."""
+    fraction = getattr(b2.get_device(), "_last_run_completed_fraction", 1.0)
+    if fraction is not None and fraction < 1.0 - 1e-12:
+        raise KeyboardInterrupt(f"Brian2 stopped after {100 * fraction:.1f} % of the run")
 
 
 @contextlib.contextmanager
@@ -176,6 +189,7 @@ def _run_standalone(b2, d, st, n_steps, progress):
     with _stdout_to(folder.parent / f"{folder.name}.build.log"):
         b2.device.build(directory=str(folder), compile=not built, run=False)
         b2.device.run(directory=str(folder), with_output=False, run_args=run_args)
+    _check_complete(b2)
     if progress:
         progress(n_steps)
     events = _events(b2, d, fire_mon, rest_mon)

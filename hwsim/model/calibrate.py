@@ -52,13 +52,13 @@ from hwsim.circuit.characterize import (
 )
 from hwsim.circuit.netlist import netlist_hashes
 from hwsim.errors import HwsimError, InputError
-from hwsim.files import source_checkout
+from hwsim.files import check_name, check_output_dir, fill_placeholders, inside, source_checkout
 from hwsim.model.behavior import behavioural_ring_period, ring_hop_law
 from hwsim.model.card import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
 from hwsim.tomlcheck import OneOrList, check_sections, fields_of, read_toml
 
 __all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate",
-           "calibrate_point", "residual_table_text", "output_root"]
+           "calibrate_point", "residual_table_text", "output_root", "card_name", "card_path"]
 
 
 def output_root() -> Path:
@@ -166,10 +166,43 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
     periods = int(spice.get("periods", 12))
     if periods < 5:
         raise InputError(f"{source}: spice.periods must be >= 5, got {periods}")
-    return Recipe(path=source, sha256=sha256, name=card.get("name", source.stem),
+    name = card.get("name", source.stem)
+    for cond in conditions:
+        card_name(name, cond, source)
+    _output_template(card["output"], source)
+    return Recipe(path=source, sha256=sha256, name=name,
                   output=card["output"], preset=preset, conditions=tuple(conditions), periods=periods,
                   fit_parameters=params, fit_sizes=fit_sizes, validate_sizes=validate, bounds=bounds,
                   period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)))
+
+
+def card_name(template: str, cond: Conditions, source: Path | str = "recipe") -> str:
+    """The card name that recipe name ``template`` gives at ``cond``: each ``{field}`` replaced by
+    that condition's value (``sky130_{corner}`` -> ``sky130_tt``), checked against hwsim's safe-name
+    rule (:data:`hwsim.files.SAFE_NAME_RULE`)."""
+    values = {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")}
+    what = f"{source}: card.name"
+    return check_name(fill_placeholders(template, values, what), what)
+
+
+def _output_template(template: str, source: Path | str) -> str:
+    """Check a recipe's ``output``: a relative path without ``..`` whose only placeholder is ``{name}``."""
+    what = f"{source}: card.output"
+    fill_placeholders(template, {"name": "x"}, what)
+    path = Path(template)
+    if path.is_absolute() or ".." in path.parts or not template.endswith(".json"):
+        raise InputError(f"{what} = {template!r} must be a relative path ending in .json, without '..' "
+                         "(e.g. \"models/sky130/{name}.json\"; it starts from the repository, or from --output)")
+    return template
+
+
+def card_path(recipe: Recipe, name: str, output_dir: str | Path | None = None) -> Path:
+    """Where :func:`calibrate` writes card ``name``: the recipe's ``output`` under ``output_dir``
+    (default: under :func:`output_root`, and then only inside its ``models/``)."""
+    root = Path(output_dir) if output_dir is not None else output_root()
+    allowed = root if output_dir is not None else root / "models"
+    target = root / fill_placeholders(_output_template(recipe.output, recipe.path), {"name": name}, "card.output")
+    return inside(target, allowed, f"{recipe.path}: card.output")
 
 
 def _provenance(recipe: Recipe, cond: Conditions | None) -> dict:
@@ -253,7 +286,7 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
     """Calibrate one card at ``cond`` (no file written; see :func:`calibrate`). ``traces``: a dict
     that receives the SpiceResults of the slow hysteresis sweep (``"hysteresis"``), the step
     response (``"step"``) and every ring (``"ring<N>"``), e.g. for a report's waveforms."""
-    name = name or recipe.name.format(**vars(cond))
+    name = name or card_name(recipe.name, cond, recipe.path)
     traces = {} if traces is None else traces
     progress(f"{name}: hysteresis")
     traces["hysteresis"] = run_hysteresis(cond)
@@ -306,6 +339,17 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
     return Calibration(card=card, residuals=tuple(rows), path=None)
 
 
+def _check_targets(recipe: Recipe, names: list[str], output_dir, force: bool) -> None:
+    """Before any work: each card's target lies in its folder, can be written, and does not
+    replace an existing card unless ``force``."""
+    for name in names:
+        path = card_path(recipe, name, output_dir)
+        if path.exists() and not force:
+            raise InputError(f"card {name}: {path} exists; pass --force to replace it, or --output DIR to write "
+                             "somewhere else")
+        check_output_dir(path.parent, f"card {name}: folder")
+
+
 def residual_table_text(cal: Calibration) -> str:
     """The residual table as aligned text."""
     lines = [f"card {cal.card.name}: {'within tolerance' if cal.within_tolerance else 'OUT OF TOLERANCE'}",
@@ -320,22 +364,30 @@ def residual_table_text(cal: Calibration) -> str:
 
 
 def calibrate(recipe: Recipe, *, write: bool = True, allow_out_of_tolerance: bool = False,
-              only: str | None = None, progress: Callable[[str], None] = lambda s: None) -> list[Calibration]:
-    """Run ``recipe`` and write its cards (paths relative to the repository root).
+              only: str | None = None, progress: Callable[[str], None] = lambda s: None,
+              output_dir: str | Path | None = None, force: bool = False) -> list[Calibration]:
+    """Run ``recipe`` and write its cards (see :func:`card_path` for where; ``output_dir``
+    replaces the repository root and the ``models/`` restriction).
 
-    A card whose checks fail is not written and :class:`CalibrationError` (with the residual
-    tables) is raised after all points ran; with ``allow_out_of_tolerance`` it is written with
-    ``within_tolerance: false``. ``only``: calibrate just the card of that name.
+    Before any SPICE run, every target is checked: inside its folder, writable, and not an
+    existing card unless ``force``. A card whose checks fail is not written and
+    :class:`CalibrationError` (with the residual tables) is raised after all points ran; with
+    ``allow_out_of_tolerance`` it is written with ``within_tolerance: false``. ``only``:
+    calibrate just the card of that name.
     """
     results: list[Calibration] = []
     if recipe.preset is not None:
         card = replace(PRESETS[recipe.preset](), provenance={**PRESETS[recipe.preset]().provenance,
                                                             **_provenance(recipe, None)})
         results.append(Calibration(card=card, residuals=(), path=None))
+        if write:
+            _check_targets(recipe, [card.name], output_dir, force)
     else:
-        names = [recipe.name.format(**vars(c)) for c in recipe.conditions]
+        names = [card_name(recipe.name, c, recipe.path) for c in recipe.conditions]
         if only is not None and only not in names:
             raise InputError(f"--only {only!r}: the recipe makes {', '.join(names)}")
+        if write:
+            _check_targets(recipe, [n for n in names if only in (None, n)], output_dir, force)
         for cond, name in zip(recipe.conditions, names):
             if only is None or name == only:
                 results.append(calibrate_point(recipe, cond, progress, name=name))
@@ -343,7 +395,7 @@ def calibrate(recipe: Recipe, *, write: bool = True, allow_out_of_tolerance: boo
     for cal in results:
         path = None
         if write and (cal.within_tolerance or allow_out_of_tolerance):
-            path = save_card(cal.card, output_root() / recipe.output.replace("{name}", cal.card.name))
+            path = save_card(cal.card, card_path(recipe, cal.card.name, output_dir))
         written.append(replace(cal, path=path))
     failed = [c for c in written if not c.within_tolerance]
     if failed and not allow_out_of_tolerance:

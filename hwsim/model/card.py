@@ -24,6 +24,7 @@ delay_s        s     propagation delay from a threshold crossing to the output e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwsim.errors import InputError
-from hwsim.files import data_dir, write_text_atomic
+from hwsim.files import check_name, data_dir, write_text_atomic
 
 __all__ = ["ModelCard", "Parameter", "CardError", "PARAM_SPECS", "SCHEMA_VERSION", "load_card", "save_card",
            "find_card", "card_to_json", "card_from_dict", "paper_preset", "SCHEMES"]
@@ -184,8 +185,10 @@ def _validate(data: Mapping) -> None:
         _fail("schema_version", f"expected {SCHEMA_VERSION}, got {data.get('schema_version')!r}")
     if data.get("family") != FAMILY:
         _fail("family", f"expected {FAMILY!r}, got {data.get('family')!r}")
-    if not isinstance(data.get("name"), str) or not data["name"]:
-        _fail("name", "expected a non-empty string")
+    try:
+        check_name(data.get("name"), "name")
+    except InputError as exc:
+        _fail("name", str(exc))
     for key in ("normalised", "within_tolerance"):
         if not isinstance(data.get(key), bool):
             _fail(key, f"expected true or false, got {data.get(key)!r}")
@@ -196,12 +199,31 @@ def _validate(data: Mapping) -> None:
     scheme = data["integrator"].get("scheme")
     if scheme not in SCHEMES:
         _fail("integrator.scheme", f"expected one of {', '.join(SCHEMES)}, got {scheme!r}")
+    extra = set(data["integrator"]) - {"scheme", "dt_s"}
+    if extra:
+        _fail(f"integrator.{sorted(extra)[0]}", "unknown field; allowed: scheme, dt_s")
     dt = data["integrator"].get("dt_s")
-    if scheme == "paper_discrete" and (dt is None or _finite_number(dt, "integrator.dt_s") <= 0):
+    if dt is not None and _finite_number(dt, "integrator.dt_s") <= 0:
+        _fail("integrator.dt_s", f"must be a time step > 0 (card time units) or null, got {dt!r}")
+    if scheme == "paper_discrete" and dt is None:
         _fail("integrator.dt_s", "the paper_discrete scheme needs a time step > 0")
-    for key, value in data["energy"].items():
-        _finite_number(value, f"energy.{key}")
+    _validate_energy(data["energy"])
     _validate_supply(data.get("supply", {}))
+
+
+#: Energy figures a card may carry (J or W, from SPICE): per ring period and ring power for ring size N.
+_ENERGY_KEYS = re.compile(r"e_event_j|e_edges_j|p_static_w|e_period_n([2-9]|[1-5][0-9]|6[0-4])_j|"
+                          r"p_ring_n([2-9]|[1-5][0-9]|6[0-4])_w")
+
+
+def _validate_energy(energy: Mapping) -> None:
+    """Energy keys from :data:`_ENERGY_KEYS` (N = 2..64) with finite values >= 0."""
+    for key, value in energy.items():
+        if not _ENERGY_KEYS.fullmatch(key):
+            _fail(f"energy.{key}", "unknown field; allowed: e_event_j, e_edges_j, p_static_w, e_period_n<N>_j, "
+                                   "p_ring_n<N>_w (N = 2..64)")
+        if _finite_number(value, f"energy.{key}") < 0:
+            _fail(f"energy.{key}", f"an energy or power cannot be negative, got {value!r}")
 
 
 def _validate_supply(supply: object) -> None:
@@ -253,9 +275,6 @@ def save_card(card: ModelCard, path: str | Path) -> Path:
     return write_text_atomic(path, card_to_json(card))
 
 
-_CARD_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
 def find_card(name: str) -> Path:
     """Path of the shipped card called ``name`` (``models/<family>/<name>.json``).
 
@@ -264,7 +283,8 @@ def find_card(name: str) -> Path:
     """
     models = data_dir("models")
     shipped = sorted(p for p in models.glob("*/*.json")) if models.is_dir() else []
-    if _CARD_NAME.match(name) and ".." not in name:
+    with contextlib.suppress(InputError):
+        check_name(name, "card")
         for path in shipped:
             if path.stem == name:
                 return path
@@ -273,15 +293,29 @@ def find_card(name: str) -> Path:
                     f"models/ (shipped: {names})")
 
 
+#: Largest card file hwsim reads (bytes); shipped cards are ~10 kB.
+MAX_CARD_BYTES = 4 * 2**20
+
+
 def load_card(path: str | Path) -> ModelCard:
     """Load and validate the card at ``path`` (a file, or a name under ``models/`` without .json)."""
     candidate = Path(path)
+    if candidate.is_dir():
+        raise CardError(f"model card {candidate} is a folder; give a card's JSON file or a card name")
     if not candidate.is_file():
         candidate = find_card(str(path))
+    if candidate.stat().st_size > MAX_CARD_BYTES:
+        raise CardError(f"model card {candidate} is {candidate.stat().st_size:,} bytes, more than a card can be "
+                        f"({MAX_CARD_BYTES:,}); is it a card?")
     try:
-        data = json.loads(candidate.read_text())
+        data = json.loads(candidate.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CardError(f"model card {candidate} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                        "is it a card?") from None
     except json.JSONDecodeError as exc:
         raise CardError(f"model card {candidate} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CardError(f"model card {candidate} nests too deeply to be a card") from None
     try:
         return card_from_dict(data)
     except CardError as exc:
