@@ -193,8 +193,10 @@ def estimate_power(run, lattice, t0: float | None = None, t1: float | None = Non
                          f"`hwsim calibrate` (the paper's normalised card has no power model)")
     t0 = 0.0 if t0 is None else float(t0)
     t1 = run.n_steps * run.dt if t1 is None else float(t1)
-    if not t1 > t0:
-        raise InputError(f"power window: t1 ({t1}) must be after t0 ({t0})")
+    end = run.n_steps * run.dt
+    if not (0 <= t0 < t1 <= end * (1 + 1e-9)):
+        raise InputError(f"power window [t0, t1] = [{t0:g}, {t1:g}] must satisfy 0 <= t0 < t1 <= {end:g}, the end "
+                         "of the run (card time units: s for calibrated cards); outside it nothing was simulated")
     ledger = _Ledger(run, lattice, t0, t1)
     ev = run.events
     for chunk in np.split(np.arange(len(ev.step)), np.flatnonzero(np.diff(ev.step)) + 1):

@@ -32,7 +32,7 @@ from hwsim.analysis.sync import (
     ring_phases,
 )
 from hwsim.errors import InputError
-from hwsim.lattice.simulate import SimConfig, simulate
+from hwsim.lattice.simulate import SimConfig, check_work, simulate
 from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.card import load_card
 
@@ -65,6 +65,7 @@ class StudyConfig:
     engine: str = "numpy"
     target: str = "cython"
     schemes: Mapping[str, dict] = field(default_factory=lambda: dict(DEFAULT_SCHEMES))
+    allow_large: bool = False
 
     def __post_init__(self) -> None:
         if not self.seeds:
@@ -204,13 +205,15 @@ def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: N
     times = config.times()
     rows, runs, snapshots = [], [], {}
     marks = (len(times) // 4, len(times) // 2, len(times) - 1)
+    sims = {seed: SimConfig(duration_tau=config.duration / card.value("tau_s"), seed=seed, engine=config.engine,
+                            target=config.target, allow_large=config.allow_large) for seed in config.seeds}
+    for scheme in config.schemes:  # every scheme's size is checked before the first run
+        check_work(config.spec(scheme), sims[config.seeds[0]], f"study scheme {scheme}")
     for scheme in config.schemes:
         lattice = build_lattice(config.spec(scheme))
         for seed in config.seeds:
             progress(f"{scheme} seed {seed}")
-            sim = SimConfig(duration_tau=config.duration / card.value("tau_s"), seed=seed, engine=config.engine,
-                            target=config.target)
-            run = simulate(card, lattice, sim)
+            run = simulate(card, lattice, sims[seed])
             per_time, summary, snaps = analyse_run(run, lattice, times, config.ss_fraction,
                                                    marks if seed == config.seeds[0] else ())
             if snaps:

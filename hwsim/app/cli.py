@@ -18,6 +18,7 @@ from hwsim import __version__
 from hwsim.circuit.devices import CORNERS, LIBRARIES
 from hwsim.circuit.spice import BACKENDS
 from hwsim.errors import HwsimError, InputError
+from hwsim.files import check_output_dir
 from hwsim.lattice.engine import BRIAN_TARGETS
 from hwsim.lattice.simulate import ENGINES, INITS
 from hwsim.lattice.topology import BOUNDARIES, GEOMETRIES, ORIENTATIONS
@@ -138,12 +139,13 @@ def _cmd_characterize(args) -> int:
     cond = Conditions(library=args.library, corner=args.corner, vdd_v=args.vdd, temp_c=args.temp,
                       r_ohm=args.r, c_f=args.c, clamp=not args.no_clamp, backend=args.backend,
                       timeout_s=args.timeout)
+    if args.csv:
+        _check_target(args.csv, "--csv")
     bar, progress = _progress_bar(3 + len(args.ring_sizes), "characterize", args.quiet)
     with bar:
         result = characterize(cond, ring_sizes=args.ring_sizes, periods=args.periods, progress=progress)
         bar.update(bar.total - bar.n)
     if args.csv:
-        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         result.ring_table().to_csv(args.csv, index=False)
         print(f"wrote {args.csv}", file=sys.stderr)
     if args.json:
@@ -265,20 +267,24 @@ def _parser_lattice(sub) -> None:
     lat.add_argument("--target", choices=BRIAN_TARGETS, default="cython",
                      help="Brian2 code generation target (default cython)")
     lat.add_argument("--output", metavar="PATH", help="save the run (events, states, config) as NPZ")
+    lat.add_argument("--allow-large", action="store_true", help="run even above the work and memory limits")
     lat.add_argument("--json", action="store_true")
     lat.add_argument("--quiet", action="store_true")
     lat.set_defaults(func=_cmd_lattice)
 
 
 def _cmd_lattice(args) -> int:
-    from hwsim.lattice.simulate import SimConfig, save_run, simulate
+    from hwsim.lattice.simulate import SimConfig, check_work, save_run, simulate
     from hwsim.lattice.topology import build_lattice
     from hwsim.model.card import load_card
 
     card = load_card(args.card)
     spec = _spec_from_args(args, args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
     config = SimConfig(duration_tau=args.duration, dt_tau=args.dt, seed=args.seed, init=args.init,
-                       engine=args.engine, target=args.target)
+                       engine=args.engine, target=args.target, allow_large=args.allow_large)
+    check_work(spec, config)
+    if args.output:
+        _check_target(args.output, "--output")
     lattice = build_lattice(spec)
     n_steps = config.n_steps(card)
     from tqdm import tqdm
@@ -320,6 +326,7 @@ def _parser_study(sub) -> None:
     st.add_argument("--engine", choices=ENGINES, default="numpy")
     st.add_argument("--target", choices=BRIAN_TARGETS, default="cython")
     st.add_argument("--output", metavar="DIR", help="output folder (default reports/<time>_study)")
+    st.add_argument("--allow-large", action="store_true", help="run even above the work and memory limits")
     st.add_argument("--quiet", action="store_true")
     st.set_defaults(func=_cmd_study)
 
@@ -338,13 +345,14 @@ def _cmd_study(args) -> int:
         schemes = {s: DEFAULT_SCHEMES[s] for s in args.schemes.split(",")}
     config = StudyConfig(geometry=args.geometry, size=args.size, rule=args.rule, card=args.card,
                          duration=args.duration, seeds=tuple(range(1, args.seeds + 1)), engine=args.engine,
-                         target=args.target, schemes=schemes)
+                         target=args.target, schemes=schemes, allow_large=args.allow_large)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = check_output_dir(args.output or Path("reports") / f"{stamp}_study", "--output")
     bar, progress = _progress_bar(len(schemes) * args.seeds, "study", args.quiet)
     with bar:
         result = run_study(config, progress)
         bar.update(bar.total - bar.n)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = write_study(result, args.output or Path("reports") / f"{stamp}_study")
+    write_study(result, folder)
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}", file=sys.stderr)
     return 0
@@ -389,9 +397,9 @@ def _power_table(args) -> int:
 
     models = data_dir("models") / "sky130"
     names = args.table or sorted(p.stem for p in models.glob("*.json"))
-    table = power_table([load_card(n) for n in names])
-    folder = Path(args.output or "reports/power")
-    folder.mkdir(parents=True, exist_ok=True)
+    cards = [load_card(n) for n in names]
+    folder = check_output_dir(args.output or "reports/power", "--output")
+    table = power_table(cards)
     table.to_csv(folder / "power_table.csv", index=False)
     table.to_parquet(folder / "power_table.parquet", index=False)
     plot_power_table(table, folder)
@@ -434,6 +442,9 @@ def _power_run(args) -> int:
     if not args.run:
         raise InputError("give a saved lattice run (hwsim lattice --output run.npz) or --rings CARD")
     run = load_run(args.run)
+    for path, what in ((args.csv, "--csv"), (args.parquet, "--parquet")):
+        if path:
+            _check_target(path, what)
     lattice = build_lattice(run.spec)
     report = estimate_power(run, lattice, args.t0, args.t1)
     summary = {"card": run.card.name, "window": [report.t0, report.t1], "total_j": report.total_j,
@@ -485,11 +496,11 @@ def _cmd_crosscheck(args) -> int:
     card = load_card(args.card)
     spec = _spec_from_args(args, "capacitive")
     check_spice_size(spec, build_lattice(spec).n_rings)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = check_output_dir(args.output or Path("reports") / f"{stamp}_crosscheck", "--output")
     print(f"running ngspice on the {spec.geometry} {spec.nx}x{spec.ny} lattice (this takes a while) ...",
           file=sys.stderr)
     cc = crosscheck(card, spec, args.duration, backend=args.backend, timeout_s=args.timeout)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = Path(args.output or Path("reports") / f"{stamp}_crosscheck")
     write_crosscheck(cc, folder)
     if args.json:
         print((folder / "crosscheck.json").read_text())
@@ -531,6 +542,11 @@ def _cmd_run(args) -> int:
 
     start = time.perf_counter()
     cfg = load_config(args.config or DEFAULT_CONFIG)  # every config error surfaces here, before any simulation
+    if args.cache:
+        check_output_dir(args.cache, "--cache")
+    check_output_dir(args.output or cfg.sections["report"].get("output_dir", "reports"), "report folder")
+    if args.screenshot:
+        _check_target(args.screenshot, "--screenshot")
     names = stage_names(cfg) + ["report"]
     with tqdm(total=len(names), desc=f"run {cfg.name}", unit="stage", file=sys.stderr, disable=args.quiet) as bar:
         def progress(stage: str, message: str | None) -> None:
@@ -545,7 +561,8 @@ def _cmd_run(args) -> int:
             for k, v in result.stages.items()]
     report = json.loads((result.report_dir / "report.json").read_text())
     if args.json:
-        print(json.dumps({"report_dir": str(result.report_dir), "stages": rows, "wall_s": result.wall_s}, indent=2))
+        print(json.dumps({"report_dir": str(result.report_dir), "stages": rows, "wall_s": result.wall_s,
+                          "warnings": (report["power"] or {}).get("warnings", [])}, indent=2))
     else:
         for r in rows:
             print(f"  {r['stage']:<11}{'cached' if r['cached'] else 'ran':<8}{r['seconds']:>9.2f} s  {r['key']}")
@@ -554,12 +571,18 @@ def _cmd_run(args) -> int:
               + (f"; lattice power {p['power_w'] * 1e6:.4g} uW" if p else ""))
         if report["crosscheck"] is not None:
             print(f"  cross-check: {'PASS' if report['crosscheck']['passed'] else 'FAIL'}")
+        for warning in (p or {}).get("warnings", []):
+            print(f"  warning (power): {warning}")
         print(f"  report: {result.report_dir / 'report.html'} ({time.perf_counter() - start:.1f} s in all)")
     if args.render_check or args.screenshot:
         from hwsim.app.report import check_render
 
         mark = check_render(result.report_dir / "report.html", args.screenshot)
         print(f"  Chromium render check: {mark}" + (f", screenshot {args.screenshot}" if args.screenshot else ""))
+    if report["crosscheck"] is not None and not report["crosscheck"]["passed"]:
+        print("hwsim: check failed: the transistor-level cross-check missed its tolerances (see the report)",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -577,6 +600,7 @@ def _parser_sweep(sub) -> None:
     sw.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     sw.add_argument("--output", metavar="DIR", help="results folder (default reports/sweep_<name>)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sw.add_argument("--allow-large", action="store_true", help=f"allow more than {10_000:,} points")
     sw.add_argument("--json", action="store_true")
     sw.add_argument("--quiet", action="store_true")
     sw.set_defaults(func=_cmd_sweep)
@@ -587,10 +611,10 @@ def _cmd_sweep(args) -> int:
 
     from hwsim.app.sweep import gather, load_sweep, run_sweep, write_sweep_report
 
-    sweep = load_sweep(args.sweep)  # every point is checked here, before any task starts
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers must be >= 1, got {args.workers}")
-    folder = Path(args.output or Path("reports") / f"sweep_{sweep.name}")
+    sweep = load_sweep(args.sweep, allow_large=args.allow_large)  # every point is checked here, before any task
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise InputError(f"--workers must be in 1..256, got {args.workers}")
+    folder = check_output_dir(args.output or Path("reports") / f"sweep_{sweep.name}", "--output")
     with tqdm(total=len(sweep.points), desc=f"sweep {sweep.name}", unit="point", file=sys.stderr,
               disable=args.quiet) as bar:
         def progress(counts: dict) -> None:
@@ -627,6 +651,8 @@ def _parser_render_check(sub) -> None:
 def _cmd_render_check(args) -> int:
     from hwsim.app.report import check_render
 
+    if args.screenshot:
+        _check_target(args.screenshot, "--screenshot")
     print(check_render(args.html, args.screenshot))
     return 0
 
@@ -662,6 +688,15 @@ def _add_lattice_args(parser, geometries: list[str], size: int, shared: int, bou
     parser.add_argument("--boundary", choices=BOUNDARIES, default=boundary)
     parser.add_argument("--coupling", type=float, default=coupling,
                         help=f"eps: weight of links between adjacent rings (default {coupling})")
+
+
+def _check_target(path: str, what: str) -> Path:
+    """Before any work: ``path`` (a file to write) is not a folder and its folder is writable."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"{what} {path} is a folder; give a file name")
+    check_output_dir(target.parent, f"{what} folder")
+    return target
 
 
 def _spec_from_args(args, rule: str, **extra):

@@ -35,7 +35,7 @@ from hwsim import __version__
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import InputError
 from hwsim.files import check_name
-from hwsim.lattice.simulate import SimConfig
+from hwsim.lattice.simulate import SimConfig, check_work
 from hwsim.lattice.topology import LatticeSpec
 from hwsim.tomlcheck import check_sections, fields_of, read_toml
 
@@ -147,6 +147,10 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
     bad = [f for f in sec["report"].get("tables", list(_TABLE_FORMATS)) if f not in _TABLE_FORMATS]
     if bad:
         raise InputError(f"{source}: report.tables: {', '.join(bad)} unknown; choose from {', '.join(_TABLE_FORMATS)}")
+    out = Path(sec["report"].get("output_dir", "reports"))
+    if out.is_absolute() or ".." in out.parts:
+        raise InputError(f"{source}: report.output_dir = {str(out)!r} must be a relative folder without '..' (a "
+                         "config may come from someone else); choose another folder with `hwsim run --output DIR`")
     cc_spec = _crosscheck_spec(sec["crosscheck"], source)
     return PipelineConfig(path=source, sha256=sha, name=name, sections=sec, conditions=cond, recipe=recipe,
                           card_file=card_file, lattice=spec, crosscheck_spec=cc_spec)
@@ -161,9 +165,14 @@ def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Pa
         from hwsim.model.card import load_card
 
         try:
-            load_card(cal["card"])
+            card = load_card(cal["card"])
         except InputError as exc:
             raise InputError(f"{source}: calibration.card: {exc}") from None
+        if card.normalised or "r_ohm" not in card.conditions:
+            raise InputError(f"{source}: calibration.card = {cal['card']!r} is a normalised card without a circuit "
+                             "(no R, C, VDD); the pipeline reports a circuit, so give a calibrated card such as "
+                             "sky130_tt or generic_tt (`hwsim lattice --card paper` and `hwsim study` run the "
+                             "normalised model)")
         return _card_path(cal["card"]), None
     fit = {"parameters": ["vt_minus_v"], "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]}}
     fit.update({k: cal[k] for k in ("ring_sizes", "validate_ring_sizes") if k in cal})
@@ -176,16 +185,13 @@ def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Pa
 
 def _check_run(sec: dict, spec, source: Path) -> None:
     """Check [simulation], [metrics] and [power] of ``source`` against each other and the lattice."""
-    from hwsim.lattice.simulate import SimConfig
-
     sim, met = sec["simulation"], sec["metrics"]
     duration = sim.get("duration_tau", 300.0)
     _positive(duration, "simulation.duration_tau", source)
     if "dt_tau" in sim:
         _positive(sim["dt_tau"], "simulation.dt_tau", source, upper=1.0)
     try:
-        SimConfig(seed=sim.get("seed", 0), init=sim.get("init", "random_pulse"),
-                  engine=sim.get("engine", "brian"), target=sim.get("target", "cython"))
+        check_work(spec, _sim_config(sim))
     except InputError as exc:
         raise InputError(f"{source}: [simulation] {exc}") from None
     need = met.get("t_first_tau", 1.0) + 1.5 * spec.ring_size * _HOP_BOUND_TAU
@@ -193,8 +199,8 @@ def _check_run(sec: dict, spec, source: Path) -> None:
         raise InputError(f"{source}: simulation.duration_tau = {duration} is too short for "
                          f"metrics from t_first_tau = {met.get('t_first_tau', 1.0)} on rings of {spec.ring_size}: "
                          f"give at least {2 * need:.0f} (phases need 1.5 ring periods after the last sample)")
-    if met.get("n_times", 24) < 4:
-        raise InputError(f"{source}: metrics.n_times = {met['n_times']} must be >= 4")
+    if not 4 <= met.get("n_times", 24) <= 10_000:
+        raise InputError(f"{source}: metrics.n_times = {met['n_times']} must be in 4..10000")
     _positive(met.get("t_first_tau", 1.0), "metrics.t_first_tau", source, upper=duration)
     _positive(met.get("ss_fraction", 0.25), "metrics.ss_fraction", source, upper=1.0)
     if not 1 <= met.get("snapshots", 4) <= 8:
@@ -202,6 +208,13 @@ def _check_run(sec: dict, spec, source: Path) -> None:
     if not 0 <= sec["power"].get("window_from", 0.5) < 1:
         raise InputError(f"{source}: power.window_from = {sec['power']['window_from']} must be in [0, 1) "
                          "(fraction of the run before the power window starts)")
+
+
+def _sim_config(sim: Mapping) -> SimConfig:
+    """The SimConfig of a config's ``[simulation]`` table (defaults filled in)."""
+    return SimConfig(duration_tau=sim.get("duration_tau", 300.0), dt_tau=sim.get("dt_tau"), seed=sim.get("seed", 0),
+                     init=sim.get("init", "random_pulse"), engine=sim.get("engine", "brian"),
+                     target=sim.get("target", "cython"), allow_large=sim.get("allow_large", False))
 
 
 def _crosscheck_spec(cc: dict, source: Path):
@@ -290,13 +303,10 @@ def _waveforms(traces: dict, cfg: PipelineConfig, points: int = 6000) -> dict:
 def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None:
     from tqdm import tqdm
 
-    from hwsim.lattice.simulate import SimConfig, save_run, simulate
+    from hwsim.lattice.simulate import save_run, simulate
     from hwsim.lattice.topology import build_lattice
 
-    sim = cfg.sections["simulation"]
-    config = SimConfig(duration_tau=sim.get("duration_tau", 300.0), dt_tau=sim.get("dt_tau"), seed=sim.get("seed", 0),
-                       init=sim.get("init", "random_pulse"), engine=sim.get("engine", "brian"),
-                       target=sim.get("target", "cython"))
+    config = _sim_config(cfg.sections["simulation"])
     lattice = build_lattice(cfg.lattice)
     n_steps = config.n_steps(card)
     with tqdm(total=n_steps, desc=f"  lattice {lattice.n_neurons} neurons ({config.engine})", unit="step",

@@ -16,11 +16,14 @@ writes into the report folder:
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from markupsafe import Markup
 
-from hwsim.errors import HwsimError, MissingDependencyError
+from hwsim.errors import HwsimError, InputError, MissingDependencyError
 from hwsim.files import write_json_atomic
 
 __all__ = ["write_report", "check_render", "collect_versions"]
@@ -268,10 +271,27 @@ def _write_tables(tables: dict, folder: Path, formats) -> None:
 
 
 def write_report(result, folder: str | Path) -> Path:
-    """Write the report of a finished pipeline run into ``folder`` (see the module docstring)."""
+    """Write the report of a finished pipeline run into ``folder`` (see the module docstring): into
+    a temp folder inside it first, moved into place (the page last) only once everything is written."""
+    final = Path(folder)
+    final.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".report-", dir=final))  # published only when complete
+    try:
+        _write_report_files(result, folder)
+        for item in sorted(folder.iterdir(), key=lambda p: p.name == "report.html"):  # the page last
+            target = final / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return final
+
+
+def _write_report_files(result, folder: Path) -> None:
+    """Write report.json, tables, figures and report.html into ``folder``."""
     import jinja2
 
-    folder = Path(folder)
     fig_dir = folder / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     inp = _Inputs(result)
@@ -305,7 +325,6 @@ def write_report(result, folder: str | Path) -> Path:
                                                      n_stages=len(stages),
                                                      n_cached=sum(v["cached"] for v in stages.values()))
     (folder / "report.html").write_text(html)
-    return folder
 
 
 def _chromium() -> str:
@@ -316,6 +335,24 @@ def _chromium() -> str:
     raise MissingDependencyError("headless Chromium not found: install it with `apt-get install -y chromium`")
 
 
+def _run_chromium(cmd: list[str], timeout_s: float) -> tuple[int, str, str]:
+    """Run Chromium in its own process group; (exit code, stdout, stderr). The whole group (its
+    renderer and helper processes too) is killed on timeout or Ctrl-C."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except BaseException as exc:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            raise HwsimError(f"Chromium did not finish within {timeout_s:g} s (a script in the page may be "
+                             "blocking it, e.g. an alert); it was killed") from None
+        raise
+    return proc.returncode, out, err
+
+
 def check_render(html: str | Path, screenshot: str | Path | None = None, timeout_s: float = 120.0) -> str:
     """Open ``html`` in headless Chromium (offline, no sandbox profile left behind) and return its
     render mark (``"ok"`` when every figure decoded); raises :class:`HwsimError` when Chromium fails
@@ -323,20 +360,22 @@ def check_render(html: str | Path, screenshot: str | Path | None = None, timeout
     import re
 
     html = Path(html).resolve()
+    if not html.is_file():
+        raise InputError(f"report {html} not found; give the report.html of a `hwsim run` folder")
+    shot = None if screenshot is None else Path(screenshot).resolve()
     base = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--no-first-run", "--disable-background-networking", "--disable-extensions", "--mute-audio",
             "--virtual-time-budget=15000"]
     with tempfile.TemporaryDirectory(prefix="hwsim-chromium-") as profile:
         opts = base + [f"--user-data-dir={profile}"]
-        proc = subprocess.run(opts + ["--dump-dom", html.as_uri()], capture_output=True, text=True,
-                              timeout=timeout_s)
-        mark = re.search(r'data-render-check="([^"]*)"', proc.stdout)
-        if proc.returncode != 0 or mark is None or mark.group(1) != "ok":
+        code, out, err = _run_chromium(opts + ["--dump-dom", html.as_uri()], timeout_s)
+        mark = re.search(r'data-render-check="([^"]*)"', out)
+        if code != 0 or mark is None or mark.group(1) != "ok":
             found = mark.group(1) if mark else "no mark (the inline check did not run)"
-            raise HwsimError(f"report {html} did not render cleanly in Chromium (exit {proc.returncode}): {found}\n"
-                             f"{proc.stderr[-2000:]}")
-        if screenshot is not None:
-            shot = Path(screenshot).resolve()
-            subprocess.run(opts + [f"--screenshot={shot}", "--window-size=1280,2400", "--hide-scrollbars",
-                                   html.as_uri()], capture_output=True, text=True, timeout=timeout_s, check=True)
+            raise HwsimError(f"report {html} did not render cleanly in Chromium (exit {code}): {found}\n{err[-2000:]}")
+        if shot is not None:
+            _run_chromium(opts + [f"--screenshot={shot}", "--window-size=1280,2400", "--hide-scrollbars",
+                                  html.as_uri()], timeout_s)
+            if not shot.is_file() or shot.stat().st_size == 0:
+                raise HwsimError(f"Chromium wrote no screenshot to {shot}; check that its folder is writable")
     return mark.group(1)

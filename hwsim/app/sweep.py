@@ -41,7 +41,7 @@ from hwsim import __version__
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import HwsimError, InputError
 from hwsim.files import check_name
-from hwsim.lattice.simulate import SimConfig
+from hwsim.lattice.simulate import SimConfig, check_work
 from hwsim.lattice.topology import LatticeSpec
 from hwsim.tomlcheck import check_table, fields_of, read_toml, type_name, type_ok
 
@@ -65,7 +65,7 @@ _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 2
 _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 32, "ring_size": 6, "shared": 1,
                      "orientation": "alternating", "boundary": "periodic", "coupling_weight": 0.0, "rule": "summing",
                      "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
-                     "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None}
+                     "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None, "allow_large": False}
 _DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS}
 
 
@@ -132,8 +132,10 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
         else:
             from hwsim.model.card import load_card
 
-            LatticeSpec(**{k: point[k] for k in _SPEC_FIELDS})
-            SimConfig(**{k: point[k] for k in _SIM_FIELDS})
+            spec = LatticeSpec(**{k: point[k] for k in _SPEC_FIELDS})
+            check_work(spec, SimConfig(**{k: point[k] for k in _SIM_FIELDS}))
+            if not 4 <= point["n_times"] <= 10_000:
+                raise InputError(f"n_times = {point['n_times']} must be in 4..10000")
             load_card(point["card"])
     except InputError as exc:
         raise InputError(f"{source}: point {_label(point)}: {exc}") from None

@@ -163,7 +163,7 @@ def ngspice_version_or_unknown() -> str:
 
 _MISSING_FILE = re.compile(r"could not find (include|library)|can't find (the )?(include|library)|"
                            r"cannot open file|no such file|could not find the library", re.I)
-_NO_CONVERGENCE = re.compile(r"timestep too small|transient op failed|iteration limit reached|"
+_NO_CONVERGENCE = re.compile(r"timestep too small|transient op failed|iteration limit reached|too many iterations|"
                              r"gmin stepping failed.*\n.*source stepping failed", re.I)
 _ABORTED = re.compile(r"simulation\(s\) aborted|simulation interrupted due to error|"
                       r"there aren't any circuits loaded", re.I)

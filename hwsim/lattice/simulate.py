@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,7 +41,8 @@ from hwsim.model.behavior import input_gains
 from hwsim.model.card import ModelCard, card_from_dict, card_to_json
 from hwsim.model.events import Events
 
-__all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mismatch", "save_run", "load_run"]
+__all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mismatch", "save_run", "load_run",
+           "work_estimate", "check_work"]
 
 INITS = ("random_pulse", "kick")
 ENGINES = ("brian", "numpy")
@@ -54,7 +57,8 @@ class SimConfig:
     ``paper_discrete`` integrator, else tau/100). ``seed``, ``init``: the initial condition (module
     docstring). ``engine``: ``"brian"`` or ``"numpy"``; ``target``: the Brian2 code-generation
     target. ``tau_spread``: relative standard deviation of a per-neuron mismatch of tau (0: none),
-    drawn from ``seed`` (:func:`tau_mismatch`).
+    drawn from ``seed`` (:func:`tau_mismatch`). ``allow_large``: run even when :func:`check_work`
+    estimates more work or memory than its limits.
     """
 
     duration_tau: float = 100.0
@@ -64,6 +68,7 @@ class SimConfig:
     engine: str = "brian"
     target: str = "cython"
     tau_spread: float = 0.0
+    allow_large: bool = False
 
     def __post_init__(self) -> None:
         if not (isinstance(self.duration_tau, (int, float)) and math.isfinite(self.duration_tau)
@@ -74,6 +79,8 @@ class SimConfig:
             raise InputError(f"config dt_tau: must be > 0, got {self.dt_tau!r}")
         if not (isinstance(self.tau_spread, (int, float)) and 0 <= self.tau_spread <= 0.2):
             raise InputError(f"config tau_spread: must be in [0, 0.2] (relative sigma of tau), got {self.tau_spread!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise InputError(f"config seed: must be an integer >= 0, got {self.seed!r}")
         if self.init not in INITS:
             raise InputError(f"config init: {self.init!r} unknown; choose {', '.join(INITS)} or pass x0/firing0")
         if self.engine not in ENGINES:
@@ -122,6 +129,55 @@ class LatticeRun:
         return self.events.time
 
 
+#: Limits of one run without ``allow_large``: neurons, neuron-steps (about an hour of the numpy
+#: engine at ~1e8 neuron-steps/s) and the share of this machine's memory the run may need.
+MAX_NEURONS = 2_000_000
+MAX_NEURON_STEPS = 3e11
+MAX_MEMORY_SHARE = 0.5
+#: Bytes per neuron (state, network, initial and final arrays) and per switching event (step,
+#: neuron, kind and the copies the metrics make), for the memory estimate.
+_BYTES_PER_NEURON = 400
+_BYTES_PER_EVENT = 40
+
+
+def _memory_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return math.inf
+
+
+def work_estimate(spec: LatticeSpec, config: SimConfig) -> dict:
+    """Upper estimates of a run from its spec alone (nothing is built): ``neurons`` (shared ones
+    counted twice), ``steps`` (at ``dt_tau`` or 0.01 tau), ``neuron_steps``, ``events`` (every
+    neuron firing and resting once per ring hop of 1 tau) and ``memory_bytes``."""
+    rings = spec.nx * spec.ny * (2 if spec.geometry == "triangular" else 1)
+    neurons = rings * spec.ring_size
+    steps = config.duration_tau / (config.dt_tau or 0.01)
+    events = 2.0 * neurons * config.duration_tau / spec.ring_size
+    return {"neurons": neurons, "steps": steps, "neuron_steps": neurons * steps, "events": events,
+            "memory_bytes": neurons * _BYTES_PER_NEURON + events * _BYTES_PER_EVENT}
+
+
+def check_work(spec: LatticeSpec, config: SimConfig, where: str = "lattice") -> dict:
+    """:func:`work_estimate`, after refusing (:class:`InputError` with the estimate) a run above
+    :data:`MAX_NEURONS`, :data:`MAX_NEURON_STEPS` or :data:`MAX_MEMORY_SHARE` of this machine's
+    memory, unless ``config.allow_large``."""
+    est = work_estimate(spec, config)
+    if config.allow_large:
+        return est
+    memory = _memory_bytes() * MAX_MEMORY_SHARE
+    what = (f"{where}: {spec.nx} x {spec.ny} {spec.geometry} of {spec.ring_size}-rings is up to {est['neurons']:,} "
+            f"neurons x {est['steps']:.3g} steps = {est['neuron_steps']:.3g} neuron-steps, about "
+            f"{est['memory_bytes'] / 2**30:.3g} GiB")
+    if est["neurons"] > MAX_NEURONS or est["neuron_steps"] > MAX_NEURON_STEPS or est["memory_bytes"] > memory:
+        raise InputError(f"{what}; the limits are {MAX_NEURONS:,} neurons, {MAX_NEURON_STEPS:.0e} neuron-steps "
+                         f"and {memory / 2**30:.3g} GiB (half this machine's memory). Shrink the lattice, the "
+                         "duration or the step, or pass --allow-large (allow_large = true in a config) if you "
+                         "mean it")
+    return est
+
+
 def tau_mismatch(n: int, spread: float, seed: int) -> np.ndarray | None:
     """Per-neuron factors on tau, 1 + spread * N(0, 1) clipped to [0.5, 1.5] (None for no spread);
     drawn from a generator of its own so the initial state of ``seed`` does not change."""
@@ -167,6 +223,7 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
     ``config.init``. ``progress(steps_done)`` is called on the way. Returns the run's switching
     events and final state (:class:`LatticeRun`, times in the card's time unit).
     """
+    check_work(spec.spec if isinstance(spec, Lattice) else spec, config)
     lattice = spec if isinstance(spec, Lattice) else build_lattice(spec)
     dt = config.step_size(card)
     n_steps = config.n_steps(card)
@@ -209,15 +266,52 @@ def save_run(run: LatticeRun, path: str | Path) -> Path:
     return Path(path)
 
 
+_RUN_ARRAYS = ("event_step", "event_neuron", "event_kind", "x0", "firing0", "final_x", "final_firing", "meta")
+
+
 def load_run(path: str | Path) -> LatticeRun:
-    """Load a run saved by :func:`save_run`."""
-    with np.load(path) as data:
-        meta = json.loads(str(data["meta"]))
-        if meta.get("format") != "hwsim.lattice_run/2":
-            raise InputError(f"{path} is not an hwsim lattice run of this version (format {meta.get('format')!r}, "
-                             f"expected 'hwsim.lattice_run/2'); run it again with `hwsim lattice`")
-        events = Events.from_steps(data["event_step"], data["event_neuron"], data["event_kind"], meta["dt"])
-        arrays = {k: data[k] for k in ("x0", "firing0", "final_x", "final_firing")}
-    return LatticeRun(events=events, dt=meta["dt"], n_steps=meta["n_steps"], spec=LatticeSpec(**meta["spec"]),
-                      config=SimConfig(**meta["config"]), card=card_from_dict(meta["card"]), wall_s=meta["wall_s"],
-                      info=meta["info"], **arrays)
+    """Load a run saved by :func:`save_run`, checking everything in it (the file may come from
+    someone else): :class:`InputError` naming the file and what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"saved run {path} not found (make one with `hwsim lattice --output RUN.npz`)")
+    not_run = f"{path} is not a lattice run saved by hwsim (`hwsim lattice --output RUN.npz` makes one)"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = [k for k in _RUN_ARRAYS if k not in data.files]
+            if missing:
+                raise InputError(f"{not_run}: it has no {', '.join(missing)}")
+            meta = json.loads(str(data["meta"]))
+            if not isinstance(meta, dict) or meta.get("format") != "hwsim.lattice_run/2":
+                fmt = meta.get("format") if isinstance(meta, dict) else None
+                raise InputError(f"{path} is not an hwsim lattice run of this version (format {fmt!r}, "
+                                 f"expected 'hwsim.lattice_run/2'); run it again with `hwsim lattice`")
+            arrays = {k: data[k] for k in _RUN_ARRAYS if k != "meta"}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(f"{not_run}: {str(exc)[:200]}") from None
+    try:
+        return _run_from_parts(meta, arrays)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{not_run}: its metadata is damaged ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _run_from_parts(meta: dict, a: dict) -> LatticeRun:
+    """A LatticeRun from a saved run's metadata and arrays, after checking that they fit together."""
+    spec, config, card = LatticeSpec(**meta["spec"]), SimConfig(**meta["config"]), card_from_dict(meta["card"])
+    n, n_steps, dt = int(meta["info"]["n_neurons"]), int(meta["n_steps"]), float(meta["dt"])
+    if not (math.isfinite(dt) and dt > 0 and n_steps >= 1):
+        raise InputError(f"dt = {dt} and n_steps = {n_steps} must be positive")
+    m = len(a["event_step"])
+    if any(a[k].ndim != 1 or len(a[k]) != m for k in ("event_neuron", "event_kind")):
+        raise InputError("event_step, event_neuron and event_kind must be 1-D arrays of one length")
+    if any(a[k].ndim != 1 or len(a[k]) != n for k in ("x0", "firing0", "final_x", "final_firing")):
+        raise InputError(f"x0, firing0, final_x and final_firing must hold one value per neuron ({n})")
+    if m and not (0 <= a["event_neuron"].min() and a["event_neuron"].max() < n and 0 <= a["event_step"].min()
+                  and a["event_step"].max() <= n_steps and set(np.unique(a["event_kind"])) <= {-1, 1}):
+        raise InputError(f"events must name neurons 0..{n - 1}, steps 0..{n_steps} and kinds +1/-1")
+    events = Events.from_steps(a["event_step"], a["event_neuron"], a["event_kind"], dt)
+    return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=spec, config=config, card=card,
+                      wall_s=float(meta["wall_s"]), info=meta["info"],
+                      **{k: np.asarray(a[k], float) for k in ("x0", "firing0", "final_x", "final_firing")})
