@@ -22,16 +22,27 @@ from hwsim.errors import InputError
 __all__ = ["read_toml", "type_ok", "type_name", "OneOrList", "check_table", "check_sections", "fields_of"]
 
 
+#: Largest TOML input hwsim reads (bytes).
+MAX_TOML_BYTES = 4 * 2**20
+
+
 def read_toml(source: Path, what: str, hint: str) -> tuple[dict, bytes]:
     """The parsed tables and raw bytes of ``source``; :class:`InputError` naming ``what`` it is
     (and ``hint``, where to find one) when it is missing or not valid TOML."""
+    if source.is_dir():
+        raise InputError(f"{what} {source} is a folder; give a TOML file ({hint})")
     if not source.is_file():
         raise InputError(f"{what} {source} not found ({hint})")
+    if source.stat().st_size > MAX_TOML_BYTES:
+        raise InputError(f"{what} {source} is {source.stat().st_size:,} bytes, more than {MAX_TOML_BYTES:,}; "
+                         f"is it a {what}?")
     raw = source.read_bytes()
     try:
         return tomllib.loads(raw.decode()), raw
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: not valid TOML for hwsim: it nests too deeply") from None
 
 
 @dataclasses.dataclass(frozen=True)

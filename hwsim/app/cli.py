@@ -10,7 +10,9 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -738,6 +740,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hwsim`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C (or kill -INT, even of a job started in the background, where SIGINT starts out
+        # ignored) must raise KeyboardInterrupt: exit 130 with nothing claimed complete
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return args.func(args)
     except HwsimError as exc:

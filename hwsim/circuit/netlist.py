@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,8 +145,8 @@ def _format_value(name: str, value: object) -> str:
             return text
         raise NetlistError(f".param {name} = {value!r} is neither a number nor an identifier or "
                            "{expression} of letters, digits and + - * / ( ); pass a number")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise NetlistError(f".param {name} = {value!r}: expected a number, got {type(value).__name__}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise NetlistError(f".param {name} = {value!r}: expected a finite number, got {type(value).__name__}")
     return format_spice_number(float(value))
 
 

@@ -139,7 +139,8 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
     done = 0
     for c in range(chunks):
         k = n_steps * (c + 1) // chunks - done
-        net.run(k * d.dt_s * b2.second, namespace={})
+        with _interrupt_as_such():
+            net.run(k * d.dt_s * b2.second, namespace={})
         _check_complete(b2)
         done += k
         if progress:
@@ -147,6 +148,18 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
     events = _events(b2, d, fire_mon, rest_mon)
     final = State(x=np.array(group.x[:]), firing=np.array(group.firing[:]), memory=np.array(group.memory[:]))
     return events, final
+
+
+@contextlib.contextmanager
+def _interrupt_as_such():
+    """Brian2 wraps a Ctrl-C that lands inside generated code in a BrianObjectException; unwrap it
+    so that callers see the KeyboardInterrupt (exit 130, nothing cached)."""
+    try:
+        yield
+    except Exception as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt) or isinstance(exc.__context__, KeyboardInterrupt):
+            raise KeyboardInterrupt("interrupted inside Brian2") from None
+        raise
 
 
 def _check_complete(b2) -> None:
