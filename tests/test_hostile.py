@@ -212,6 +212,8 @@ CASES = [
         "seed = [1, 2]", f"seed = {list(range(1, 1001))}\nduration_tau = {[60.0 + k for k in range(1000)]}").replace(
         "duration_tau = 60.0\n[axes]", "[axes]"))], "--allow-large"),
     ("sweep scheduler not an address", lambda t: ["sweep", _sweep(t), "--scheduler", "not-an-address"], "--scheduler"),
+    ("sweep scheduler unreachable", lambda t: ["sweep", _sweep(t), "--scheduler", "tcp://127.0.0.1:9"],
+     "no Dask scheduler answered"),
     ("sweep workers 0", lambda t: ["sweep", _sweep(t), "--workers", "0"], "--workers"),
     ("sweep seed -1", lambda t: ["sweep", _sweep(t, lambda s: s.replace("[1, 2]", "[-1]"))], "seed"),
     ("sweep card script", lambda t: ["sweep", _sweep(t, lambda s: s.replace('"generic_tt"', '"<script>"'))],
@@ -513,3 +515,21 @@ def test_killed_spice_run_leaves_no_ngspice_and_the_next_run_cleans_up(tmp_path,
     assert done.returncode == 0, done.stderr[-2000:]
     assert list((tmp_path / "tmp").glob("hwsim-spice-*")) == []
     shutil.rmtree(tmp_path / "tmp")
+
+
+def test_stale_stage_folders_of_killed_runs_are_removed(tmp_path):
+    """A hidden stage folder whose owner process is gone (a killed run) is removed by the next
+    write to the store; one whose owner is alive (a concurrent run) is kept."""
+    from hwsim.app.store import StageStore
+    from hwsim.files import OWNER_FILE
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale, live = tmp_path / "lattice" / ".k0.abc", tmp_path / "lattice" / ".k0.def"
+    for folder, pid in ((stale, dead.stdout.strip()), (live, str(os.getpid()))):
+        folder.mkdir(parents=True)
+        (folder / OWNER_FILE).write_text(pid)
+        (folder / "run.npz").write_text("partial")
+    with StageStore(tmp_path).writing("lattice", "k1") as tmp:
+        (tmp / "run.npz").write_text("complete")
+    assert not stale.exists() and live.exists()
+    assert StageStore(tmp_path).has("lattice", "k1") and not StageStore(tmp_path).has("lattice", "k0")

@@ -209,3 +209,21 @@ def test_given_card_skips_spice_and_crosscheck(tmp_path):
     figures = {p.name for p in (result.report_dir / "figures").glob("*.png")}
     assert "hysteresis.png" not in figures and "sync.png" in figures
     assert not list((result.report_dir / "tables").glob("*.parquet"))
+
+
+def test_cli_run_exits_1_when_the_crosscheck_fails(tmp_path):
+    """A card whose tau is 40 % off its circuit cannot match the transistors: `hwsim run` writes the
+    report and then exits 1 (a failed check), saying so on stderr."""
+    card = load_card("generic_tt").to_dict()
+    card["parameters"]["tau_s"]["value"] *= 1.4
+    (tmp_path / "off.json").write_text(json.dumps(card))
+    config = tmp_path / "c.toml"
+    config.write_text(f'name = "off"\n[calibration]\ncard = "{tmp_path / "off.json"}"\n[lattice]\nnx = 4\nny = 4\n'
+                      'orientation = "alternating"\n[simulation]\nduration_tau = 60.0\nengine = "numpy"\n'
+                      '[crosscheck]\nnx = 2\nny = 1\nshared = 0\ncoupling_weight = 0.3\nduration_tau = 30.0\n')
+    proc = subprocess.run([sys.executable, "-m", "hwsim", "run", str(config), "--cache", str(tmp_path / "cache"),
+                           "--output", str(tmp_path / "out"), "--quiet"], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "cross-check: FAIL" in proc.stdout and "check failed" in proc.stderr
+    assert (tmp_path / "out" / "report.html").is_file()
