@@ -177,7 +177,7 @@ def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Pa
     fit = {"parameters": ["vt_minus_v"], "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]}}
     fit.update({k: cal[k] for k in ("ring_sizes", "validate_ring_sizes") if k in cal})
     tol = {k: cal[k] for k in ("period_rel", "threshold_vdd") if k in cal}
-    recipe_data = {"card": {"name": f"{name}_card", "output": "unused"},
+    recipe_data = {"card": {"name": f"{name}_card", "output": "unused.json"},
                    "conditions": {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")},
                    "spice": sec["spice"], "fit": fit, "tolerance": tol}
     return None, recipe_from_dict(recipe_data, source, sha)
