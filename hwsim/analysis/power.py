@@ -201,7 +201,7 @@ def estimate_power(run, lattice, t0: float | None = None, t1: float | None = Non
                          "of the run (card time units: s for calibrated cards); outside it nothing was simulated")
     ledger = _Ledger(run, lattice, t0, t1)
     ev = run.events
-    for chunk in np.split(np.arange(len(ev.step)), np.flatnonzero(np.diff(ev.step)) + 1):
+    for chunk in np.split(np.arange(len(ev)), np.flatnonzero(np.diff(ev.time)) + 1):  # edges at one time
         if len(chunk) == 0:
             continue
         t = float(ev.time[chunk[0]])

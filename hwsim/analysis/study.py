@@ -166,7 +166,7 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
                "growth_exponent": growth_exponent(times, xi_curve, t_from, t_peak),
                "growth_fit_t_min": float(t_from), "growth_fit_t_max": float(t_peak),
                "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
-               "events": int(len(run.events.step)), "wall_s": run.wall_s,
+               "events": len(run.events), "wall_s": run.wall_s,
                "xi_ss_capped": bool(tail and all(r["xi_capped"] for r in tail))}
     return rows, summary, snapshots
 

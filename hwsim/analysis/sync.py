@@ -74,7 +74,7 @@ def firing_at(run, steps: np.ndarray) -> np.ndarray:
     """Firing flags (n_samples, n_neurons) after each of ``steps`` (sorted), rebuilt from events."""
     state = np.asarray(run.x0 * 0 + run.firing0, dtype=np.int16).copy()
     out = np.zeros((len(steps), len(state)), dtype=bool)
-    ev_step = run.events.step
+    ev_step = run.events.bins(run.dt)
     bounds = np.searchsorted(ev_step, np.asarray(steps), side="right")
     prev = 0
     for j, b in enumerate(bounds):

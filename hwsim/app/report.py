@@ -181,7 +181,7 @@ def lattice_summary(run, lattice, tau_s: float) -> dict:
             "shared": spec.shared, "orientation": spec.orientation, "boundary": spec.boundary,
             "coupling_weight": spec.coupling_weight, "rule": spec.rule, "neurons": lattice.n_neurons,
             "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
-            "duration_tau": run.n_steps * run.dt / tau_s, "dt_s": run.dt, "events": int(len(run.events.step)),
+            "duration_tau": run.n_steps * run.dt / tau_s, "dt_s": run.dt, "events": len(run.events),
             "engine": run.config.engine, "target": run.config.target, "seed": run.config.seed,
             "init": run.config.init, "sim_wall_s": run.wall_s}
 

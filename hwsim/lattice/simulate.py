@@ -45,7 +45,9 @@ __all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mis
            "work_estimate", "check_work"]
 
 INITS = ("random_pulse", "kick")
-ENGINES = ("brian", "numpy")
+#: brian: Brian2 (``target``); numpy: the reference; numba: the reference compiled (bit-identical);
+#: event: exact event-driven, compiled (no time step; ``dt`` only places its events on a grid).
+ENGINES = ("brian", "numpy", "numba", "event")
 
 
 @dataclass(frozen=True)
@@ -238,12 +240,7 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
         x0, firing0 = initial_conditions(card, lattice, config.init, config.seed)
     st = initial_state(d, x0, firing0)
     start = time.perf_counter()
-    if config.engine == "numpy":
-        events, final = run_numpy(d, st, n_steps, progress)
-    else:
-        from hwsim.lattice.brian import run_brian
-
-        events, final = run_brian(d, st, n_steps, config.target, progress)
+    events, final = _run_engine(config, card, lattice, d, st, n_steps, progress)
     wall = time.perf_counter() - start
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=lattice.spec, config=config, card=card,
                       x0=np.asarray(x0, float), firing0=np.asarray(firing0, float), final_x=final.x,
@@ -252,21 +249,43 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
                             "n_edges": int(len(lattice.network.src))})
 
 
+def _run_engine(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discretised, st, n_steps: int,
+                progress: Callable[[int], None] | None):
+    """(events, final state) of ``config.engine`` run for ``n_steps`` steps of ``d.dt_s``."""
+    if config.engine == "numpy":
+        return run_numpy(d, st, n_steps, progress)
+    if config.engine == "numba":
+        from hwsim.lattice.compiled import run_numba
+
+        return run_numba(d, st, n_steps, progress)
+    if config.engine == "event":
+        from hwsim.lattice.compiled import run_events
+
+        report = None if progress is None else (lambda t: progress(t / d.dt_s))
+        return run_events(card, lattice.network, lattice.spec.rule, st.x, st.firing, n_steps * d.dt_s,
+                          tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed), report)
+    from hwsim.lattice.brian import run_brian
+
+    return run_brian(d, st, n_steps, config.target, progress)
+
+
 def save_run(run: LatticeRun, path: str | Path) -> Path:
-    """Save ``run`` as NPZ: arrays ``event_step`` (int64), ``event_neuron`` (int32), ``event_kind``
-    (int8, +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, and ``meta`` (a
-    JSON string: dt, n_steps, wall_s, info, lattice spec, config, and the full card)."""
+    """Save ``run`` as NPZ: arrays ``event_step`` (int64; ``event_time``, float64 in card time units,
+    for the exact event engine, which has no steps), ``event_neuron`` (int32), ``event_kind`` (int8,
+    +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, and ``meta`` (a JSON
+    string: dt, n_steps, wall_s, info, lattice spec, config, and the full card)."""
     meta = {"format": "hwsim.lattice_run/2", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
             "info": run.info, "spec": run.spec.to_dict(), "config": asdict(run.config),
             "card": json.loads(card_to_json(run.card))}
     with atomic_path(path) as tmp:
-        np.savez_compressed(tmp, event_step=run.events.step, event_neuron=run.events.neuron, event_kind=run.events.kind,
-                            x0=run.x0, firing0=run.firing0, final_x=run.final_x, final_firing=run.final_firing,
+        when = {"event_step": run.events.step} if run.events.step is not None else {"event_time": run.events.time}
+        np.savez_compressed(tmp, **when, event_neuron=run.events.neuron, event_kind=run.events.kind, x0=run.x0,
+                            firing0=run.firing0, final_x=run.final_x, final_firing=run.final_firing,
                             meta=np.array(json.dumps(meta, sort_keys=True)))
     return Path(path)
 
 
-_RUN_ARRAYS = ("event_step", "event_neuron", "event_kind", "x0", "firing0", "final_x", "final_firing", "meta")
+_RUN_ARRAYS = ("event_neuron", "event_kind", "x0", "firing0", "final_x", "final_firing", "meta")
 
 
 def load_run(path: str | Path) -> LatticeRun:
@@ -279,6 +298,7 @@ def load_run(path: str | Path) -> LatticeRun:
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = [k for k in _RUN_ARRAYS if k not in data.files]
+            missing += [] if {"event_step", "event_time"} & set(data.files) else ["event_step"]
             if missing:
                 raise InputError(f"{not_run}: it has no {', '.join(missing)}")
             meta = json.loads(str(data["meta"]))
@@ -286,7 +306,7 @@ def load_run(path: str | Path) -> LatticeRun:
                 fmt = meta.get("format") if isinstance(meta, dict) else None
                 raise InputError(f"{path} is not an hwsim lattice run of this version (format {fmt!r}, "
                                  f"expected 'hwsim.lattice_run/2'); run it again with `hwsim lattice`")
-            arrays = {k: data[k] for k in _RUN_ARRAYS if k != "meta"}
+            arrays = {k: data[k] for k in (*_RUN_ARRAYS, "event_step", "event_time") if k != "meta" and k in data.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{not_run}: {str(exc)[:200]}") from None
     try:
@@ -303,15 +323,21 @@ def _run_from_parts(meta: dict, a: dict) -> LatticeRun:
     n, n_steps, dt = int(meta["info"]["n_neurons"]), int(meta["n_steps"]), float(meta["dt"])
     if not (math.isfinite(dt) and dt > 0 and n_steps >= 1):
         raise InputError(f"dt = {dt} and n_steps = {n_steps} must be positive")
-    m = len(a["event_step"])
-    if any(a[k].ndim != 1 or len(a[k]) != m for k in ("event_neuron", "event_kind")):
-        raise InputError("event_step, event_neuron and event_kind must be 1-D arrays of one length")
+    when = "event_step" if "event_step" in a else "event_time"
+    m = len(a[when])
+    if any(a[k].ndim != 1 or len(a[k]) != m for k in (when, "event_neuron", "event_kind")):
+        raise InputError(f"{when}, event_neuron and event_kind must be 1-D arrays of one length")
     if any(a[k].ndim != 1 or len(a[k]) != n for k in ("x0", "firing0", "final_x", "final_firing")):
         raise InputError(f"x0, firing0, final_x and final_firing must hold one value per neuron ({n})")
-    if m and not (0 <= a["event_neuron"].min() and a["event_neuron"].max() < n and 0 <= a["event_step"].min()
-                  and a["event_step"].max() <= n_steps and set(np.unique(a["event_kind"])) <= {-1, 1}):
-        raise InputError(f"events must name neurons 0..{n - 1}, steps 0..{n_steps} and kinds +1/-1")
-    events = Events.from_steps(a["event_step"], a["event_neuron"], a["event_kind"], dt)
+    end = n_steps if when == "event_step" else n_steps * dt * (1 + 1e-9)
+    if m and not (0 <= a["event_neuron"].min() and a["event_neuron"].max() < n and 0 <= a[when].min()
+                  and a[when].max() <= end and set(np.unique(a["event_kind"])) <= {-1, 1}):
+        raise InputError(f"events must name neurons 0..{n - 1}, {when} 0..{end:g} and kinds +1/-1")
+    if when == "event_step":
+        events = Events.from_steps(a["event_step"], a["event_neuron"], a["event_kind"], dt)
+    else:
+        events = Events(time=np.asarray(a["event_time"], float), neuron=a["event_neuron"].astype(np.int32),
+                        kind=a["event_kind"].astype(np.int8))
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=spec, config=config, card=card,
                       wall_s=float(meta["wall_s"]), info=meta["info"],
                       **{k: np.asarray(a[k], float) for k in ("x0", "firing0", "final_x", "final_firing")})

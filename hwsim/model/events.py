@@ -53,6 +53,13 @@ class Events:
         starts, ends = np.searchsorted(nn, wanted), np.searchsorted(nn, wanted, side="right")
         return [t[a:b] for a, b in zip(starts, ends)]
 
+    def bins(self, dt: float) -> np.ndarray:
+        """Each edge's step on a grid of ``dt``: the engine's own step, else the step k with
+        k dt < time <= (k + 1) dt (the exact engine's times placed on a clock grid)."""
+        if self.step is not None:
+            return self.step
+        return np.maximum(np.ceil(self.time / dt).astype(np.int64) - 1, 0)
+
     def equals(self, other: Events) -> bool:
         """Identical edges: same steps where both have them, else the same times; same neurons and kinds."""
         same_when = (np.array_equal(self.step, other.step) if self.step is not None and other.step is not None
