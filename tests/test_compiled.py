@@ -1,0 +1,102 @@
+"""The compiled engines (hwsim.lattice.compiled): numba clock-driven vs the numpy reference (bit for
+bit), the exact event engine vs the pure-Python exact engine and the ring period law, and the
+clock-driven engines converging to the exact one as dt -> 0."""
+
+import numpy as np
+import pytest
+from test_engines import EQUIVALENCE, PAPER
+
+from hwsim.lattice.compiled import run_events
+from hwsim.lattice.simulate import SimConfig, load_run, save_run, simulate
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.behavior import ring_hop_law, ring_network, simulate_events
+from hwsim.model.card import load_card
+
+from tolerances import EXACT_ENGINE_REL
+
+SKY = load_card("sky130_tt")
+
+
+@pytest.mark.parametrize("spec", EQUIVALENCE,
+                         ids=[f"{s.geometry}-s{s.shared}-{s.orientation}-{s.rule}" for s in EQUIVALENCE])
+def test_numba_and_numpy_give_identical_events(spec):
+    reference = simulate(PAPER, spec, SimConfig(duration_tau=200, seed=7, engine="numpy"))
+    compiled = simulate(PAPER, spec, SimConfig(duration_tau=200, seed=7, engine="numba"))
+    assert len(reference.events) > 500, "the lattice went quiet: a weak comparison"
+    assert compiled.events.equals(reference.events)
+    assert np.array_equal(compiled.final_x, reference.final_x)
+    assert np.array_equal(compiled.final_firing, reference.final_firing)
+
+
+@pytest.mark.parametrize("rule", ["capacitive", "summing"])
+def test_numba_identical_with_clamp_and_tau_mismatch(rule):
+    """An SI card with the input clamp, per-neuron tau mismatch, both rules."""
+    spec = LatticeSpec(geometry="square", nx=10, ny=10, shared=1, orientation="alternating", rule=rule)
+    config = dict(duration_tau=150, seed=2, tau_spread=0.05)
+    reference = simulate(SKY, spec, SimConfig(engine="numpy", **config))
+    compiled = simulate(SKY, spec, SimConfig(engine="numba", **config))
+    assert SKY.value("v_clamp_v") is not None and len(reference.events) > 200
+    assert compiled.events.equals(reference.events) and np.array_equal(compiled.final_x, reference.final_x)
+
+
+def _kicked(n: int, neurons) -> tuple[np.ndarray, np.ndarray]:
+    x0 = np.zeros(n)
+    x0[list(neurons)] = SKY.value("vdd_v")
+    return x0, np.zeros(n)
+
+
+@pytest.mark.parametrize("rule", ["capacitive", "summing"])
+@pytest.mark.parametrize("card", [SKY, PAPER], ids=["sky130_tt", "paper"])
+def test_event_engine_matches_the_python_exact_engine(card, rule):
+    """Small networks (a ring of 5; a 3 x 3 lattice with eps links and shared neurons): every
+    event time within EXACT_ENGINE_REL, the same neurons and kinds, from the same kicks."""
+    tau = card.value("tau_s")
+    lattice = build_lattice(LatticeSpec(geometry="square", nx=3, ny=3, shared=1, coupling_weight=0.3,
+                                        boundary="open", rule=rule))
+    for net, kicked in ((ring_network(5), [0]), (lattice.network, lattice.rings[:, 0])):
+        x0 = np.zeros(net.n_neurons)
+        x0[kicked] = card.value("vdd_v")
+        ref = simulate_events(card, net, 150 * tau, rule, kicks=[(0.0, int(i), None) for i in kicked])
+        events, _ = run_events(card, net, rule, x0, np.zeros(net.n_neurons), 150 * tau)
+        assert len(ref) > 50 and len(events) == len(ref)
+        assert np.array_equal(events.neuron, ref.neuron) and np.array_equal(events.kind, ref.kind)
+        assert np.allclose(events.time, ref.time, rtol=EXACT_ENGINE_REL, atol=0)
+
+
+@pytest.mark.parametrize("n", [3, 5, 8])
+@pytest.mark.parametrize("card", [SKY, PAPER], ids=["sky130_tt", "paper"])
+def test_event_engine_follows_the_ring_period_law(card, n):
+    x0, f0 = _kicked(n, [0])
+    tau = card.value("tau_s")
+    events, _ = run_events(card, ring_network(n), "capacitive", x0, f0, 40 * n * tau)
+    period = np.diff(events.onsets(0))[-5:]  # the limit cycle (the kick's first hops settle onto it)
+    law = n * ring_hop_law(card, n)
+    assert np.allclose(period, law, rtol=EXACT_ENGINE_REL, atol=0), (period[:3], law)
+
+
+def test_clock_engines_converge_to_the_exact_one():
+    """Ring periods of the clock-driven engine at dt = 0.01, 0.003, 0.001 tau against the exact
+    engine: each hop may end up to one step late, so |T(dt) - T| <= N dt, and the error shrinks."""
+    n, card = 6, SKY
+    tau = card.value("tau_s")
+    spec = LatticeSpec(geometry="square", nx=3, ny=3, ring_size=n, shared=0)
+    neuron = build_lattice(spec).rings[4][0]
+    exact = simulate(card, spec, SimConfig(duration_tau=30 * n, init="kick", engine="event"))
+    t_exact = np.median(np.diff(exact.events.onsets(neuron))[2:])
+    errors = []
+    for dt in (0.01, 0.003, 0.001):
+        run = simulate(card, spec, SimConfig(duration_tau=30 * n, dt_tau=dt, init="kick", engine="numba"))
+        period = np.median(np.diff(run.events.onsets(neuron))[2:])
+        errors.append(abs(period - t_exact))
+        assert errors[-1] <= n * dt * tau
+    assert errors[2] < errors[0]
+
+
+def test_event_engine_through_simulate_and_saved_runs(tmp_path):
+    """A shared lattice with the event engine: active to the end, saved with event times, loaded back."""
+    spec = LatticeSpec(geometry="honeycomb", nx=6, ny=6, shared=1, rule="summing")
+    run = simulate(PAPER, spec, SimConfig(duration_tau=100, seed=3, engine="event"))
+    assert run.events.step is None and len(run.events) > 1000 and np.all(np.diff(run.events.time) >= 0)
+    assert run.events.time.max() <= 100 and run.final_firing.sum() > 0
+    back = load_run(save_run(run, tmp_path / "run.npz"))
+    assert back.events.equals(run.events) and back.config.engine == "event"
