@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hwsim.errors import MissingDependencyError
+from hwsim.errors import MissingDependencyError, SimulatorError
 from hwsim.files import cache_dir
 from hwsim.lattice.engine import Discretised, State
 from hwsim.model.events import Events
@@ -186,17 +186,23 @@ def _heap_pop(h_t, h_seq, h_kind, h_i, h_p, size):
 def _event_slice(t_stop, max_pops, max_fanout, out_ptr, out_dst, out_gain, tau, x, t_last, firing, version, floor,
                  vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i, h_p, size, seq, ev_t, ev_neuron, ev_kind):
     """Pop at most ``max_pops`` entries before ``t_stop``; record output edges into ev_*.
-    Returns (heap size, sequence, events written, time of the last entry popped, finished)."""
+    Returns (heap size, sequence, events written, time of the last entry popped, status): status 1
+    finished, 0 not yet, -1 a switching loop in zero time (more than ``_MAX_SAME_TIME`` pops at one
+    instant: outputs that flip each other without delay)."""
     n_ev = 0
     cap = len(ev_t)
-    t_now = 0.0
+    t_now = -1.0
+    same = 0
     for _ in range(max_pops):
         if size == 0 or h_t[0] > t_stop:
-            return size, seq, n_ev, t_now, True
+            return size, seq, n_ev, t_now, 1
         if n_ev >= cap or size + 2 * max_fanout + 2 > len(h_t):
-            return size, seq, n_ev, t_now, False
+            return size, seq, n_ev, t_now, 0
         t, kind, i, p = h_t[0], h_kind[0], h_i[0], h_p[0]
         size = _heap_pop(h_t, h_seq, h_kind, h_i, h_p, size)
+        same = same + 1 if t == t_now else 0
+        if same > 1_000_000:
+            return size, seq, n_ev, t, -1
         t_now = t
         if kind == 1:  # threshold crossing: still valid if nothing moved x since it was scheduled
             if p == version[i] and firing[i]:
@@ -215,7 +221,7 @@ def _event_slice(t_stop, max_pops, max_fanout, out_ptr, out_dst, out_gain, tau, 
             t_last[j] = t
             size, seq = _decide(j, t, x, firing, version, tau, vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i,
                                 h_p, size, seq)
-    return size, seq, n_ev, t_now, False
+    return size, seq, n_ev, t_now, 0
 
 
 @_jit
@@ -283,19 +289,29 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
     cap = 4 * n + 4 * fan + 1024
     heap = [np.empty(cap), np.empty(cap, np.int64), np.empty(cap, np.int8), np.empty(cap, np.int64), np.empty(cap)]
     size, seq = _start(x, firing, version, taus, vtp, vtm, delay, vol - vdd, *heap)
-    parts, t_done, finished = [], 0.0, False
+    parts, t_done, status = [], 0.0, 0
     ev_cap = max(1 << 16, 2 * n)
-    while not finished:
+    while status == 0:
         if size + 2 * fan + 2 > len(heap[0]):
+            if len(heap[0]) > 16 * (n + len(dst)) + 4096:
+                raise SimulatorError(f"exact event engine: {size:,} pending events for {n:,} neurons at t = {t_done:g} "
+                                     f"(card {card.name!r}, delay_s = {delay:g}, {rule} rule): outputs switch each "
+                                     "other faster than any ring hop, a storm the model cannot step past; use a "
+                                     "clock-driven engine (--engine numba) or a card with a propagation delay")
             heap = [np.concatenate([h, np.empty_like(h)]) for h in heap]
         ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
-        size, seq, n_ev, t_now, finished = _event_slice(t_stop, 2_000_000, fan, ptr, dst, gain, taus, x, t_last,
+        size, seq, n_ev, t_now, status = _event_slice(t_stop, 2_000_000, fan, ptr, dst, gain, taus, x, t_last,
                                                         firing, version, floor, vtp, vtm, delay, vol - vdd, *heap,
                                                         size, seq, *ev)
         if n_ev:
             parts.append(tuple(a[:n_ev].copy() for a in ev))
+        if status < 0:
+            raise SimulatorError(f"exact event engine: neurons switch each other in zero time at t = {t_now:g} "
+                                 f"(card {card.name!r} has delay_s = {delay:g}, and with the {rule} rule outputs "
+                                 "flip each other at one instant); use a clock-driven engine (--engine numba) or a "
+                                 "card with a propagation delay")
         if progress:
-            t_now = t_stop if finished else t_now
+            t_now = t_stop if status == 1 else max(t_now, t_done)
             progress(t_now - t_done)
             t_done = t_now
     t, i, k = (np.concatenate(p) for p in zip(*parts)) if parts else (np.zeros(0), np.zeros(0, np.int32),
