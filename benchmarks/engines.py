@@ -1,0 +1,121 @@
+"""Benchmark: lattice engines side by side in one process vs lattice size, with a fused baseline.
+
+The issue's setup: square lattices of 6-rings with eps = 0.3 links (no sharing), summing rule,
+paper card, dt = 0.01 tau. For each size: the numpy reference, the compiled clock engine
+(``numba``) and a minimal fused single-loop numba kernel written here as the baseline (CSR by
+target, u = W o, the authors' update; no events kept beyond a count), each for ``--steps`` steps,
+median of ``--repeat``; the exact event engine on the sky130 card (the paper card has no delay) for
+the same simulated time. Prints a Markdown table; ``--plot FILE`` writes a log-log figure.
+
+    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/engines.py --sizes 13,41,129 --steps 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numba
+import numpy as np
+
+from hwsim.lattice.engine import discretise, initial_state
+from hwsim.lattice.simulate import SimConfig, initial_conditions, simulate
+from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.model.card import load_card
+
+
+@numba.njit(cache=True)
+def _fused(n_steps, ptr, src, w, decay, x, vc, firing, vtp, vtm):
+    """The baseline: the paper's update (a = 1, no clamp) fused into one loop; returns the firing count."""
+    n = len(x)
+    o = np.empty(n)
+    count = 0
+    for _ in range(n_steps):
+        for i in range(n):
+            o[i] = 1.0 - firing[i]
+        for i in range(n):
+            u = 0.0
+            for e in range(ptr[i], ptr[i + 1]):
+                u += w[e] * o[src[e]]
+            vc[i] = decay * vc[i] + (1.0 - decay) * u
+            x[i] = u - vc[i]
+            if firing[i] == 0.0:
+                if x[i] >= vtp:
+                    firing[i] = 1.0
+                    count += 1
+            elif x[i] < vtm:
+                firing[i] = 0.0
+    return count
+
+
+def _time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench(size: int, steps: int, repeat: int) -> dict:
+    """One row: neuron-steps/s of each engine on a size x size lattice."""
+    paper = load_card("paper")
+    spec = LatticeSpec(geometry="square", nx=size, ny=size, ring_size=6, shared=0, coupling_weight=0.3,
+                       rule="summing")
+    lat = build_lattice(spec)
+    n, tau_steps = lat.n_neurons, steps * 0.01
+    row = {"neurons": n}
+    for engine in ("numpy", "numba"):
+        cfg = SimConfig(duration_tau=tau_steps, seed=1, engine=engine, allow_large=True)
+        row[engine] = n * steps / _time(lambda cfg=cfg: simulate(paper, lat, cfg), repeat)
+    d = discretise(paper, lat.network, "summing", 0.01)
+    x0, f0 = initial_conditions(paper, lat, "random_pulse", 1)
+    st = initial_state(d, x0, f0)
+    ptr = np.searchsorted(d.dst, np.arange(n + 1)).astype(np.int64)
+
+    def fused():
+        _fused(steps, ptr, d.src, d.coef, float(d.decay[0]), st.x.copy(), st.memory.copy(), st.firing.copy(),
+               d.vt_plus, d.vt_minus)
+
+    fused()  # compile
+    row["fused baseline"] = n * steps / _time(fused, repeat)
+    sky = load_card("sky130_tt")
+    cfg = SimConfig(duration_tau=tau_steps, seed=1, engine="event", allow_large=True)
+    row["event (sky130)"] = n * steps / _time(lambda: simulate(sky, lat, cfg), repeat)
+    return row
+
+
+def main() -> None:
+    """Run the sizes and print the table (neuron-steps/s; the event engine as equivalent steps at 0.01 tau)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="13,41,129", help="lattice sides (neurons = 6 side^2)")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--plot", metavar="PNG")
+    args = parser.parse_args()
+    rows = [bench(int(s), args.steps, args.repeat) for s in args.sizes.split(",")]
+    names = [k for k in rows[0] if k != "neurons"]
+    print("| neurons | " + " | ".join(f"{k} (steps/s)" for k in names) + " | numba / numpy | numba / fused |")
+    print("|---" * (len(names) + 3) + "|")
+    for r in rows:
+        print(f"| {r['neurons']:,} | " + " | ".join(f"{r[k]:.3g}" for k in names)
+              + f" | {r['numba'] / r['numpy']:.2f} | {r['numba'] / r['fused baseline']:.2f} |")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for k in names:
+            ax.loglog([r["neurons"] for r in rows], [r[k] for r in rows], "o-", label=k)
+        ax.set_xlabel("neurons")
+        ax.set_ylabel("neuron-steps per second (one core)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
