@@ -40,6 +40,8 @@ __all__ = ["run_numba", "run_events", "csr_by_target"]
 
 #: Neuron-steps (plus edge-steps) per compiled slice: about 0.1-0.3 s on one core.
 _SLICE_WORK = 3e7
+#: Pops at one instant after which the event engine calls it a zero-time switching loop.
+_MAX_SAME_TIME = 1_000_000
 
 
 def _numba():
@@ -201,7 +203,7 @@ def _event_slice(t_stop, max_pops, max_fanout, out_ptr, out_dst, out_gain, tau, 
         t, kind, i, p = h_t[0], h_kind[0], h_i[0], h_p[0]
         size = _heap_pop(h_t, h_seq, h_kind, h_i, h_p, size)
         same = same + 1 if t == t_now else 0
-        if same > 1_000_000:
+        if same > _MAX_SAME_TIME:
             return size, seq, n_ev, t, -1
         t_now = t
         if kind == 1:  # threshold crossing: still valid if nothing moved x since it was scheduled
