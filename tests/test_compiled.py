@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from test_engines import EQUIVALENCE, PAPER
 
-from hwsim.lattice.compiled import run_events
+from hwsim.lattice.exact import run_events
 from hwsim.lattice.simulate import SimConfig, load_run, save_run, simulate
 from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.behavior import ring_hop_law, ring_network, simulate_events

@@ -1,4 +1,4 @@
-"""Compiled lattice engines (numba): a fused clock-driven loop and an exact event-driven engine.
+"""Compiled clock-driven lattice engine (numba): the numpy reference step as one fused loop.
 
 Why numba: it compiles these plain loops to machine code at first use, with no build step and no
 C toolchain (wheels on PyPI for Linux, macOS, Windows), and it is kept up with numpy releases. The
@@ -14,34 +14,25 @@ Clock-driven (:func:`run_numba`)
     engine. It runs in slices of about 0.2 s so that progress is reported and Ctrl-C lands between
     slices.
 
-Exact event-driven (:func:`run_events`)
-    No time step. Between input edges x only decays, so a firing neuron's return to rest is known
-    analytically (t = tau ln(x/VT-)) and a resting neuron can fire only at an input edge: a binary
-    heap of pending output edges and threshold crossings, popped in time order. The same model as
-    :func:`hwsim.model.behavior.simulate_events` (both rules through their edge gains, the clamp,
-    the propagation delay), which it matches to rounding. Cost grows with events, not neurons x
-    steps.
+The exact event-driven engine is :mod:`hwsim.lattice.exact`; it uses :data:`jit` from here.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 
 import numpy as np
 
-from hwsim.errors import MissingDependencyError, SimulatorError
+from hwsim.errors import MissingDependencyError
 from hwsim.files import cache_dir
 from hwsim.lattice.engine import Discretised, State
 from hwsim.model.events import Events
 
-__all__ = ["run_numba", "run_events", "csr_by_target"]
+__all__ = ["run_numba", "csr_by_target", "jit", "jit_inline", "prefetch"]
 
 #: Neuron-steps (plus edge-steps) per compiled slice: about 0.1-0.3 s on one core.
 _SLICE_WORK = 3e7
-#: Pops at one instant after which the event engine calls it a zero-time switching loop.
-_MAX_SAME_TIME = 1_000_000
 
 
 def _numba():
@@ -54,7 +45,39 @@ def _numba():
 
 
 #: Compile on first call, cached on disk; plain float semantics (no fastmath: no FMA contraction).
-_jit = _numba().njit(cache=True, nogil=True)
+jit = _numba().njit(cache=True, nogil=True)
+#: The same for small helpers, inlined into their callers (a call passing many arrays costs more
+#: than the work: reference counts and array structs).
+jit_inline = _numba().njit(cache=True, nogil=True, inline="always")
+
+
+def _prefetch_intrinsic():
+    """``prefetch(array, index)``: a hint to load the cache line of ``array[index]`` (LLVM's
+    ``llvm.prefetch``; no effect on results). The event engine uses it to start the memory reads
+    of output edges a few places ahead in its queue, which otherwise wait one after another."""
+    from llvmlite import ir
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def prefetch(typingctx, arr, idx):
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(signature.args[0])(context, builder, args[0])
+            ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [args[1]], wraparound=False,
+                                           boundscheck=False)
+            i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                                "llvm.prefetch.p0")
+            builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep, data cache
+            return context.get_dummy_value()
+
+        return types.void(arr, idx), codegen
+
+    return prefetch
+
+
+prefetch = _prefetch_intrinsic()
 
 
 def csr_by_target(d: Discretised) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -64,7 +87,7 @@ def csr_by_target(d: Discretised) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.cumsum(ptr), d.src.astype(np.int64), d.coef.astype(np.float64)
 
 
-@_jit
+@jit
 def _clock_slice(k0, k1, capacitive, use_clamp, clamp, clamp_over_a, divider, vdd, dv, vt_plus, vt_minus,
                  ptr, src, coef, decay, one_minus_decay, x, firing, memory, o, ev_step, ev_neuron, ev_kind, n_ev):
     """Steps k0..k1-1 in place; events appended from ``n_ev``. Returns (next step, event count);
@@ -139,184 +162,3 @@ def run_numba(d: Discretised, st: State, n_steps: int,
             cap *= 2
         k = k_next
     return Events.from_parts(parts, d.dt_s), State(x=x, firing=firing, memory=memory)
-
-
-# ---------------------------------------------------------------- exact event-driven engine
-#
-# Heap entries: (time, sequence, kind, neuron, payload) in parallel arrays. Kinds: 0 an output
-# edge of `neuron` (payload: the output step dV, negative when it starts firing), 1 a threshold
-# crossing of a firing neuron (payload: the version of its state that scheduled it; a later
-# input makes it stale).
-
-
-@_jit
-def _heap_push(h_t, h_seq, h_kind, h_i, h_p, size, seq, t, kind, i, p):
-    """Push one entry (sift up); returns the new size. Ties in time pop in push order."""
-    j = size
-    while j > 0:
-        parent = (j - 1) >> 1
-        if h_t[parent] < t or (h_t[parent] == t and h_seq[parent] < seq):
-            break
-        h_t[j], h_seq[j], h_kind[j], h_i[j], h_p[j] = h_t[parent], h_seq[parent], h_kind[parent], h_i[parent], \
-            h_p[parent]
-        j = parent
-    h_t[j], h_seq[j], h_kind[j], h_i[j], h_p[j] = t, seq, kind, i, p
-    return size + 1
-
-
-@_jit
-def _heap_pop(h_t, h_seq, h_kind, h_i, h_p, size):
-    """Remove the root (sift the last entry down); returns the new size."""
-    size -= 1
-    t, seq, kind, i, p = h_t[size], h_seq[size], h_kind[size], h_i[size], h_p[size]
-    j = 0
-    while True:
-        c = 2 * j + 1
-        if c >= size:
-            break
-        if c + 1 < size and (h_t[c + 1] < h_t[c] or (h_t[c + 1] == h_t[c] and h_seq[c + 1] < h_seq[c])):
-            c += 1
-        if t < h_t[c] or (t == h_t[c] and seq < h_seq[c]):
-            break
-        h_t[j], h_seq[j], h_kind[j], h_i[j], h_p[j] = h_t[c], h_seq[c], h_kind[c], h_i[c], h_p[c]
-        j = c
-    h_t[j], h_seq[j], h_kind[j], h_i[j], h_p[j] = t, seq, kind, i, p
-    return size
-
-
-@_jit
-def _event_slice(t_stop, max_pops, max_fanout, out_ptr, out_dst, out_gain, tau, x, t_last, firing, version, floor,
-                 vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i, h_p, size, seq, ev_t, ev_neuron, ev_kind):
-    """Pop at most ``max_pops`` entries before ``t_stop``; record output edges into ev_*.
-    Returns (heap size, sequence, events written, time of the last entry popped, status): status 1
-    finished, 0 not yet, -1 a switching loop in zero time (more than ``_MAX_SAME_TIME`` pops at one
-    instant: outputs that flip each other without delay)."""
-    n_ev = 0
-    cap = len(ev_t)
-    t_now = -1.0
-    same = 0
-    for _ in range(max_pops):
-        if size == 0 or h_t[0] > t_stop:
-            return size, seq, n_ev, t_now, 1
-        if n_ev >= cap or size + 2 * max_fanout + 2 > len(h_t):
-            return size, seq, n_ev, t_now, 0
-        t, kind, i, p = h_t[0], h_kind[0], h_i[0], h_p[0]
-        size = _heap_pop(h_t, h_seq, h_kind, h_i, h_p, size)
-        same = same + 1 if t == t_now else 0
-        if same > _MAX_SAME_TIME:
-            return size, seq, n_ev, t, -1
-        t_now = t
-        if kind == 1:  # threshold crossing: still valid if nothing moved x since it was scheduled
-            if p == version[i] and firing[i]:
-                firing[i] = False
-                size = _heap_push(h_t, h_seq, h_kind, h_i, h_p, size, seq, t + delay, 0, i, -dv_fall)
-                seq += 1
-            continue
-        ev_t[n_ev] = t
-        ev_neuron[n_ev] = i
-        ev_kind[n_ev] = 1 if p < 0 else -1
-        n_ev += 1
-        for e in range(out_ptr[i], out_ptr[i + 1]):
-            j = out_dst[e]
-            xj = x[j] * math.exp(-(t - t_last[j]) / tau[j]) + out_gain[e] * p
-            x[j] = xj if xj > floor else floor
-            t_last[j] = t
-            size, seq = _decide(j, t, x, firing, version, tau, vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i,
-                                h_p, size, seq)
-    return size, seq, n_ev, t_now, 0
-
-
-@_jit
-def _decide(i, t, x, firing, version, tau, vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i, h_p, size, seq):
-    """Schmitt decision of neuron i at time t (x[i] current); schedules its edge or crossing."""
-    if not firing[i]:
-        if x[i] >= vtp:
-            firing[i] = True
-            size = _heap_push(h_t, h_seq, h_kind, h_i, h_p, size, seq, t + delay, 0, i, dv_fall)
-            seq += 1
-            version[i] += 1
-            size = _heap_push(h_t, h_seq, h_kind, h_i, h_p, size, seq, t + tau[i] * math.log(x[i] / vtm), 1, i,
-                              float(version[i]))
-            seq += 1
-    elif x[i] < vtm:
-        firing[i] = False
-        version[i] += 1
-        size = _heap_push(h_t, h_seq, h_kind, h_i, h_p, size, seq, t + delay, 0, i, -dv_fall)
-        seq += 1
-    else:
-        version[i] += 1
-        size = _heap_push(h_t, h_seq, h_kind, h_i, h_p, size, seq, t + tau[i] * math.log(x[i] / vtm), 1, i,
-                          float(version[i]))
-        seq += 1
-    return size, seq
-
-
-@_jit
-def _start(x, firing, version, tau, vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i, h_p):
-    """Schedule what the initial state implies at t = 0 (crossings of firing neurons, onsets of
-    resting ones above VT+); returns (heap size, sequence)."""
-    size, seq = 0, 0
-    for i in range(len(x)):
-        if firing[i] or x[i] >= vtp:
-            size, seq = _decide(i, 0.0, x, firing, version, tau, vtp, vtm, delay, dv_fall, h_t, h_seq, h_kind, h_i,
-                                h_p, size, seq)
-    return size, seq
-
-
-def _fanout(net, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(pointers, targets, gains) of each neuron's outputs (CSR by source) and the largest fan-out."""
-    order = np.argsort(net.src, kind="stable")
-    ptr = np.searchsorted(net.src[order], np.arange(net.n_neurons + 1)).astype(np.int64)
-    fan = int(np.diff(ptr).max()) if net.n_neurons else 0
-    return ptr, net.dst[order].astype(np.int64), np.asarray(gains, np.float64)[order], fan
-
-
-def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop: float, tau_scale=None,
-               progress: Callable[[float], None] | None = None) -> tuple[Events, State]:
-    """Exact event-driven run of ``net`` with ``card`` from (x0 in V, firing0 0/1) at t = 0 until
-    ``t_stop`` (card time units). ``tau_scale``: per-neuron factors on tau. ``progress(dt)`` hears
-    the simulated time advanced (card units). Returns the events (times, no steps) and the state at
-    ``t_stop`` (x decayed to t_stop; ``memory`` holds the time of each neuron's last input)."""
-    from hwsim.model.behavior import input_gains
-
-    taus, gains = input_gains(card, net, rule)
-    taus = np.asarray(taus * (1.0 if tau_scale is None else np.asarray(tau_scale, float)), np.float64)
-    ptr, dst, gain, fan = _fanout(net, gains)
-    vdd, vol, vtp, vtm = (card.value(k) for k in ("vdd_v", "v_ol_v", "vt_plus_v", "vt_minus_v"))
-    delay, clamp = card.value("delay_s"), card.value("v_clamp_v")
-    floor = -math.inf if clamp is None else -float(clamp)
-    n = net.n_neurons
-    x, t_last = np.array(x0, np.float64), np.zeros(n)
-    firing, version = np.asarray(firing0) > 0, np.zeros(n, np.int64)
-    cap = 4 * n + 4 * fan + 1024
-    heap = [np.empty(cap), np.empty(cap, np.int64), np.empty(cap, np.int8), np.empty(cap, np.int64), np.empty(cap)]
-    size, seq = _start(x, firing, version, taus, vtp, vtm, delay, vol - vdd, *heap)
-    parts, t_done, status = [], 0.0, 0
-    ev_cap = max(1 << 16, 2 * n)
-    while status == 0:
-        if size + 2 * fan + 2 > len(heap[0]):
-            if len(heap[0]) > 16 * (n + len(dst)) + 4096:
-                raise SimulatorError(f"exact event engine: {size:,} pending events for {n:,} neurons at t = {t_done:g} "
-                                     f"(card {card.name!r}, delay_s = {delay:g}, {rule} rule): outputs switch each "
-                                     "other faster than any ring hop, a storm the model cannot step past; use a "
-                                     "clock-driven engine (--engine numba) or a card with a propagation delay")
-            heap = [np.concatenate([h, np.empty_like(h)]) for h in heap]
-        ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
-        size, seq, n_ev, t_now, status = _event_slice(t_stop, 2_000_000, fan, ptr, dst, gain, taus, x, t_last,
-                                                        firing, version, floor, vtp, vtm, delay, vol - vdd, *heap,
-                                                        size, seq, *ev)
-        if n_ev:
-            parts.append(tuple(a[:n_ev].copy() for a in ev))
-        if status < 0:
-            raise SimulatorError(f"exact event engine: neurons switch each other in zero time at t = {t_now:g} "
-                                 f"(card {card.name!r} has delay_s = {delay:g}, and with the {rule} rule outputs "
-                                 "flip each other at one instant); use a clock-driven engine (--engine numba) or a "
-                                 "card with a propagation delay")
-        if progress:
-            t_now = t_stop if status == 1 else max(t_now, t_done)
-            progress(t_now - t_done)
-            t_done = t_now
-    t, i, k = (np.concatenate(p) for p in zip(*parts)) if parts else (np.zeros(0), np.zeros(0, np.int32),
-                                                                         np.zeros(0, np.int8))
-    x_end = np.maximum(x * np.exp(-(t_stop - t_last) / taus), floor)
-    return Events(time=t, neuron=i, kind=k), State(x=x_end, firing=firing.astype(float), memory=t_last)

@@ -259,9 +259,9 @@ def _run_engine(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discret
 
         return run_numba(d, st, n_steps, progress)
     if config.engine == "event":
-        from hwsim.lattice.compiled import run_events
+        from hwsim.lattice.exact import run_events
 
-        report = None if progress is None else (lambda t: progress(t / d.dt_s))
+        report = None if progress is None else (lambda t, edges: progress(t / d.dt_s))
         return run_events(card, lattice.network, lattice.spec.rule, st.x, st.firing, n_steps * d.dt_s,
                           tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed), report)
     from hwsim.lattice.brian import run_brian
