@@ -212,29 +212,46 @@ def build_lattice(spec: LatticeSpec) -> Lattice:
             a = _find(parent, r * n + (start[d] + t) % n)
             b = _find(parent, r2 * n + (start[d2] + s - 1 - t) % n)
             parent[max(a, b)] = min(a, b)
-    roots = np.array([_find(parent, i) for i in range(n_rings * n)])
-    _, neuron_of = np.unique(roots, return_inverse=True)
+    while not np.array_equal(parent[parent], parent):  # every neuron points at its root
+        parent = parent[parent]
+    _, neuron_of = np.unique(parent, return_inverse=True)
     slots = neuron_of.reshape(n_rings, n)
     if spec.orientation == "alternating":
         flipped = colour == 1
         slots = np.where(flipped[:, None], slots[:, ::-1], slots)
-    edges = {}
-    for ring in slots:
-        for a, b in zip(ring, np.roll(ring, -1)):
-            if a == b:
-                raise LatticeError(f"lattice ring_size: ring {list(ring)} passes a neuron twice in a row; "
-                                   f"increase ring_size")
-            edges[(int(a), int(b))] = 1.0
-    for a, b in list(edges):
-        if (b, a) in edges:
-            raise LatticeError(f"lattice orientation: neurons {a} and {b} would drive each other (contradictory "
-                               f"directions); use orientation='alternating' or fewer shared neurons")
-    if spec.coupling_weight > 0:
-        for r, d, r2, d2 in adj:
-            a, b = slots_at(neuron_of, n, r, start[d]), slots_at(neuron_of, n, r2, start[d2] + max(s - 1, 0))
-            if a != b:
-                edges[(a, b)] = edges.get((a, b), 0.0) + spec.coupling_weight
+    src, dst = slots.ravel(), np.roll(slots, -1, axis=1).ravel()
+    if np.any(src == dst):
+        ring = slots[np.flatnonzero(src == dst)[0] // n]
+        raise LatticeError(f"lattice ring_size: ring {list(ring)} passes a neuron twice in a row; increase ring_size")
+    ring_key = src.astype(np.int64) * len(neuron_of) + dst
+    back = np.isin(dst.astype(np.int64) * len(neuron_of) + src, ring_key)
+    if back.any():
+        a, b = int(src[back][0]), int(dst[back][0])
+        raise LatticeError(f"lattice orientation: neurons {a} and {b} would drive each other (contradictory "
+                           f"directions); use orientation='alternating' or fewer shared neurons")
+    links = np.zeros((0, 2), np.int64)
+    if spec.coupling_weight > 0 and adj:
+        a_arr = np.asarray(adj, np.int64)
+        first = np.asarray(start)
+        a = neuron_of[a_arr[:, 0] * n + first[a_arr[:, 1]] % n]
+        b = neuron_of[a_arr[:, 2] * n + (first[a_arr[:, 3]] + max(s - 1, 0)) % n]
+        links = np.c_[a, b][a != b]
+    edges = _edge_table(np.c_[src, dst], links, spec.coupling_weight, len(neuron_of))
     return _assemble(spec, neuron_of.max() + 1, edges, slots, adj, centres, neuron_of)
+
+
+def _edge_table(ring: np.ndarray, links: np.ndarray, eps: float, n_slots: int) -> tuple:
+    """(src, dst, weight) of the ring edges (weight 1, repeats merged) and the coupling links
+    (weight eps each, repeats summed, added to a ring edge they coincide with), in order of first
+    appearance, ring edges first."""
+    pairs = np.concatenate([ring, links]).astype(np.int64)
+    key = pairs[:, 0] * n_slots + pairs[:, 1]
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    is_ring = np.arange(len(key)) < len(ring)
+    weight = np.bincount(inverse, weights=np.where(is_ring, 0.0, eps), minlength=len(uniq))
+    weight += np.bincount(inverse[is_ring], minlength=len(uniq)) > 0
+    order = np.argsort(first, kind="stable")
+    return pairs[first[order], 0], pairs[first[order], 1], weight[order]
 
 
 def slots_at(neuron_of: np.ndarray, n: int, ring: int, position: int) -> int:
@@ -243,20 +260,27 @@ def slots_at(neuron_of: np.ndarray, n: int, ring: int, position: int) -> int:
 
 
 def _assemble(spec, n_neurons, edges, slots, adj, centres, neuron_of) -> Lattice:
-    src, dst = (np.array(v, dtype=int) for v in zip(*edges)) if edges else (np.zeros(0, int), np.zeros(0, int))
-    weight = np.array(list(edges.values()), dtype=float)
+    """The :class:`Lattice` from its edges (a dict {(src, dst): weight} or (src, dst, weight)
+    arrays), ring slots, ring adjacency and centres; neurons placed at the mean of their slots."""
+    if isinstance(edges, dict):
+        src, dst = (np.array(v, dtype=int) for v in zip(*edges)) if edges else (np.zeros(0, int), np.zeros(0, int))
+        weight = np.array(list(edges.values()), dtype=float)
+    else:
+        src, dst, weight = (np.asarray(v) for v in edges)
+        src, dst, weight = src.astype(int), dst.astype(int), weight.astype(float)
     n = spec.ring_size
     angles = 2 * np.pi * (np.arange(n) + 0.5) / n
     radius = 0.42 if spec.geometry != "smallworld" else 0.3
     xy = np.zeros((n_neurons, 2))
     count = np.zeros(n_neurons)
-    for r in range(len(centres)):
-        ids = neuron_of[r * n:(r + 1) * n]
-        np.add.at(xy, ids, centres[r] + radius * np.c_[np.cos(angles), np.sin(angles)])
-        np.add.at(count, ids, 1)
-    pairs = np.array(sorted({(min(r, r2), max(r, r2)) for r, _, r2, _ in adj}), dtype=int).reshape(-1, 2)
+    centres = np.asarray(centres, dtype=float)
+    spots = centres[:, None, :] + radius * np.c_[np.cos(angles), np.sin(angles)][None]
+    np.add.at(xy, neuron_of[:len(centres) * n], spots.reshape(-1, 2))
+    np.add.at(count, neuron_of[:len(centres) * n], 1)
+    pairs = np.asarray(adj, dtype=int).reshape(-1, 4)[:, [0, 2]]
+    pairs = np.unique(np.sort(pairs, axis=1), axis=0).reshape(-1, 2)
     return Lattice(spec=spec, network=Network(int(n_neurons), src, dst, weight), rings=np.asarray(slots),
-                   ring_neighbors=pairs, ring_xy=np.asarray(centres, dtype=float), neuron_xy=xy / count[:, None])
+                   ring_neighbors=pairs, ring_xy=centres, neuron_xy=xy / count[:, None])
 
 
 def _build_smallworld(spec: LatticeSpec) -> Lattice:
