@@ -2,6 +2,8 @@
 bit), the exact event engine vs the pure-Python exact engine and the ring period law, and the
 clock-driven engines converging to the exact one as dt -> 0."""
 
+import json
+
 import numpy as np
 import pytest
 from test_engines import EQUIVALENCE, PAPER
@@ -108,5 +110,38 @@ def test_event_engine_refuses_a_switching_storm():
     from hwsim.errors import SimulatorError
 
     spec = LatticeSpec(geometry="honeycomb", nx=6, ny=6, shared=1, rule="summing")
-    with pytest.raises(SimulatorError, match="exact event engine: .*(zero time|pending events)"):
+    with pytest.raises(SimulatorError, match="exact event engine: .*(zero time|pending output edges)"):
         simulate(PAPER, spec, SimConfig(duration_tau=100, seed=3, engine="event"))
+
+
+@pytest.mark.parametrize("engine", ["event", "numba"])
+def test_reference_record_keeps_what_the_phase_metrics_use(engine, tmp_path):
+    """record = "reference": the kept events are exactly the full run's events of each ring's
+    reference neuron, the firing total and the orbit classes (taken during the run for the exact
+    engine) equal those of the full run, so the study metrics agree exactly; power, which needs
+    every neuron, is refused with a clear error; the reduced run survives save/load."""
+    from hwsim.analysis.power import estimate_power
+    from hwsim.analysis.study import analyse
+    from hwsim.analysis.sync import orbit_classes
+    from hwsim.errors import InputError
+
+    spec = LatticeSpec(geometry="square", nx=8, ny=8, shared=1, orientation="alternating", rule="summing")
+    lattice = build_lattice(spec)
+    full = simulate(SKY, lattice, SimConfig(duration_tau=300, seed=2, engine=engine))
+    ref = simulate(SKY, lattice, SimConfig(duration_tau=300, seed=2, engine=engine, record="reference"))
+    keep = np.isin(full.events.neuron, lattice.rings[:, 0])
+    assert 0 < len(ref.events) == keep.sum() < len(full.events)
+    assert np.array_equal(ref.events.time, full.events.time[keep])
+    assert np.array_equal(ref.events.neuron, full.events.neuron[keep])
+    assert ref.n_firings == full.n_firings == full.events.n_firings
+    end = full.n_steps * full.dt
+    assert np.array_equal(ref.ring_orbit, orbit_classes(full, lattice.rings, 0.75 * end, end))
+    a_ref, a_full = analyse(ref, lattice), analyse(full, lattice)
+    same = lambda a, b: json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)  # noqa: E731 (NaN == NaN)
+    assert np.isfinite(a_full.summary["xi_ss"]) and same(a_ref.rows, a_full.rows)
+    assert same({k: v for k, v in a_ref.summary.items() if k not in ("events", "wall_s")},
+                {k: v for k, v in a_full.summary.items() if k not in ("events", "wall_s")})
+    with pytest.raises(InputError, match="power estimate needs every neuron's events.*record = 'all'"):
+        estimate_power(ref, lattice)
+    back = load_run(save_run(ref, tmp_path / "ref.npz"))
+    assert np.array_equal(back.ring_orbit, ref.ring_orbit) and back.n_firings == ref.n_firings

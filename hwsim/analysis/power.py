@@ -199,6 +199,7 @@ def estimate_power(run, lattice, t0: float | None = None, t1: float | None = Non
     if not (0 <= t0 < t1 <= end):
         raise InputError(f"power window [t0, t1] = [{t0:g}, {t1:g}] must satisfy 0 <= t0 < t1 <= {end:g}, the end "
                          "of the run (card time units: s for calibrated cards); outside it nothing was simulated")
+    run.require_all_events("the power estimate")
     ledger = _Ledger(run, lattice, t0, t1)
     ev = run.events
     for chunk in np.split(np.arange(len(ev)), np.flatnonzero(np.diff(ev.time)) + 1):  # edges at one time

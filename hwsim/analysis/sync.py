@@ -40,6 +40,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from hwsim.errors import InputError
+from hwsim.lattice.simulate import ORBIT_SAMPLES, orbit_sample_steps, ring_orbits
 
 __all__ = ["ring_phases", "orbit_classes", "global_order", "local_order", "neighbor_lags", "correlation",
            "correlation_length", "growth_exponent", "DomainStats", "domains", "LatticeGeometry",
@@ -72,6 +73,7 @@ def ring_phases(run, times: np.ndarray, rings: np.ndarray) -> tuple[np.ndarray, 
 
 def firing_at(run, steps: np.ndarray) -> np.ndarray:
     """Firing flags (n_samples, n_neurons) after each of ``steps`` (sorted), rebuilt from events."""
+    run.require_all_events("the firing state of every neuron")
     state = np.asarray(run.x0 * 0 + run.firing0, dtype=np.int16).copy()
     out = np.zeros((len(steps), len(state)), dtype=bool)
     ev_step = run.events.bins(run.dt)
@@ -84,12 +86,16 @@ def firing_at(run, steps: np.ndarray) -> np.ndarray:
     return out
 
 
-def orbit_classes(run, rings: np.ndarray, t_from: float, t_to: float, samples: int = 50) -> np.ndarray:
-    """Orbit class k of every ring on [t_from, t_to]: the mean number of its firing neurons, rounded."""
-    steps = np.unique(np.linspace(t_from / run.dt - 1, t_to / run.dt - 1, samples).astype(int).clip(0))
-    firing = firing_at(run, steps)
-    counts = firing[:, rings].sum(axis=2).mean(axis=0)
-    return np.rint(counts).astype(int)
+def orbit_classes(run, rings: np.ndarray, t_from: float, t_to: float, samples: int = ORBIT_SAMPLES) -> np.ndarray:
+    """Orbit class k of every ring on [t_from, t_to]: the mean number of its firing neurons at
+    ``samples`` instants, rounded. A run that kept only the reference neurons' events carries
+    the classes of its last quarter (taken during the run the same way), which serve that window."""
+    end = run.n_steps * run.dt
+    if run.ring_orbit is not None and np.isclose(t_from, 0.75 * end) and np.isclose(t_to, end) \
+            and samples == ORBIT_SAMPLES and len(rings) == len(run.ring_orbit):
+        return np.asarray(run.ring_orbit, int)
+    steps = orbit_sample_steps(run.dt, t_from, t_to, samples)
+    return ring_orbits(firing_at(run, steps), rings)
 
 
 def global_order(theta: np.ndarray) -> np.ndarray:

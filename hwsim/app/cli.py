@@ -22,7 +22,7 @@ from hwsim.circuit.spice import BACKENDS
 from hwsim.errors import HwsimError, InputError
 from hwsim.files import check_output_dir
 from hwsim.lattice.engine import BRIAN_TARGETS
-from hwsim.lattice.simulate import ENGINES, INITS
+from hwsim.lattice.simulate import ENGINES, INITS, RECORDS
 from hwsim.lattice.topology import BOUNDARIES, GEOMETRIES, ORIENTATIONS
 from hwsim.model.behavior import RULES
 
@@ -268,11 +268,30 @@ def _parser_lattice(sub) -> None:
     lat.add_argument("--engine", choices=ENGINES, default="brian")
     lat.add_argument("--target", choices=BRIAN_TARGETS, default="cython",
                      help="Brian2 code generation target (default cython)")
+    lat.add_argument("--record", choices=RECORDS, default="all",
+                     help="keep every neuron's events (all, default) or only each ring's reference neuron's "
+                          "(reference: phase metrics and orbit classes still work, power does not; what makes "
+                          "10^6-neuron runs fit in memory)")
     lat.add_argument("--output", metavar="PATH", help="save the run (events, states, config) as NPZ")
     lat.add_argument("--allow-large", action="store_true", help="run even above the work and memory limits")
     lat.add_argument("--json", action="store_true")
     lat.add_argument("--quiet", action="store_true")
     lat.set_defaults(func=_cmd_lattice)
+
+
+class _RunProgress:
+    """``progress(steps, edges=None)`` for :func:`~hwsim.lattice.simulate.simulate`: advances a tqdm
+    bar counted in tau and shows the output edges per second of wall time when the engine counts them."""
+
+    def __init__(self, bar, dt_tau: float):
+        self.bar, self.dt_tau, self.edges, self.start = bar, dt_tau, 0, time.perf_counter()
+
+    def __call__(self, steps: float, edges: int | None = None) -> None:
+        self.bar.update(min(steps * self.dt_tau, self.bar.total - self.bar.n))
+        if edges is not None:
+            self.edges += edges
+            rate = self.edges / max(time.perf_counter() - self.start, 1e-9)
+            self.bar.set_postfix_str(f"{rate:.3g} events/s", refresh=False)
 
 
 def _cmd_lattice(args) -> int:
@@ -283,20 +302,21 @@ def _cmd_lattice(args) -> int:
     card = load_card(args.card)
     spec = _spec_from_args(args, args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
     config = SimConfig(duration_tau=args.duration, dt_tau=args.dt, seed=args.seed, init=args.init,
-                       engine=args.engine, target=args.target, allow_large=args.allow_large)
+                       engine=args.engine, target=args.target, allow_large=args.allow_large, record=args.record)
     check_work(spec, config)
     if args.output:
         _check_target(args.output, "--output")
     lattice = build_lattice(spec)
-    n_steps = config.n_steps(card)
     from tqdm import tqdm
 
-    with tqdm(total=n_steps, desc=f"lattice ({args.engine}/{args.target})", unit="step", unit_scale=True,
-              file=sys.stderr, disable=args.quiet) as bar:
-        run = simulate(card, lattice, config, progress=bar.update)
+    engine = args.engine + (f"/{args.target}" if args.engine == "brian" else "")
+    with tqdm(total=config.duration_tau, desc=f"lattice ({engine})", unit="tau", file=sys.stderr,
+              disable=args.quiet, bar_format="{l_bar}{bar}| {n:.4g}/{total:.4g} tau [{elapsed}<{remaining}{postfix}]") \
+            as bar:
+        run = simulate(card, lattice, config, progress=_RunProgress(bar, config.step_size(card) / card.value("tau_s")))
         bar.update(bar.total - bar.n)
     t = run.times()
-    fires = run.events.n_firings
+    fires = run.n_firings
     active_rings = int(run.final_firing[lattice.rings].any(axis=1).sum())
     summary = {"geometry": spec.geometry, "rings": lattice.n_rings, "neurons": lattice.n_neurons,
                "edges": int(len(lattice.network.src)), "steps": run.n_steps, "dt": run.dt, "events": len(t),

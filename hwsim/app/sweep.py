@@ -256,7 +256,7 @@ def _lattice_point(p: Mapping) -> dict:
     times = np.geomspace(p["t_first_tau"] * tau, t_last, p["n_times"])
     _, summary, _ = analyse_run(run, lattice, times)
     return {k: summary[k] for k in ("xi_ss", "R_ss", "growth_exponent", "events", "xi_ss_capped")} | {
-        "firings_per_neuron_per_tau": float(run.events.n_firings) / lattice.n_neurons / p["duration_tau"],
+        "firings_per_neuron_per_tau": float(run.n_firings) / lattice.n_neurons / p["duration_tau"],
         "sim_wall_s": run.wall_s}
 
 

@@ -135,9 +135,10 @@ def _clock_slice(k0, k1, capacitive, use_clamp, clamp, clamp_over_a, divider, vd
 
 
 def run_numba(d: Discretised, st: State, n_steps: int,
-              progress: Callable[[int], None] | None = None) -> tuple[Events, State]:
+              progress: Callable[[int, int], None] | None = None) -> tuple[Events, State]:
     """The clock-driven engine, compiled: same arguments and results as
-    :func:`hwsim.lattice.engine.run_numpy` (bit-identical events and final state)."""
+    :func:`hwsim.lattice.engine.run_numpy` (bit-identical events and final state);
+    ``progress(steps, edges)`` hears the steps and output edges of each slice."""
     kernel = _clock_slice
     ptr, src, coef = csr_by_target(d)
     x, firing, memory = (np.array(a, dtype=np.float64) for a in (st.x, st.firing, st.memory))
@@ -157,7 +158,7 @@ def run_numba(d: Discretised, st: State, n_steps: int,
         if n_ev:
             parts.append((ev_step[:n_ev].copy(), ev_neuron[:n_ev].copy(), ev_kind[:n_ev].copy()))
         if progress and k_next > k:
-            progress(k_next - k)
+            progress(k_next - k, n_ev)
         if k_next == k:  # more events in one step than the buffer holds: grow it
             cap *= 2
         k = k_next

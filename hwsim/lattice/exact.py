@@ -49,7 +49,8 @@ _HORIZON_TAU = 4.0
 
 class EventStats(dict):
     """Counts of one exact run: ``pops`` (queue entries handled), ``edges`` (output edges),
-    ``recorded`` (edges kept), ``firings`` (per-neuron firing onsets, int64 array)."""
+    ``recorded`` (edges kept), ``firings`` (per-neuron firing onsets, int64 array) and
+    ``output_at`` (output states at the sample times, bool array samples x neurons)."""
 
 
 # Per-neuron state, one 64-byte row (one cache line) per neuron, since events touch neurons all over
@@ -136,7 +137,7 @@ def _next_crossing(k_abs, limit, mask, head, s):
 
 
 @jit_inline
-def _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firings):
+def _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firings, out):
     """Start the memory reads of the output edges queued next (no effect on results): the source
     tables of the one _AHEAD places on, the target lists of the one half-way, the targets' rows of
     the one a quarter of the way. Needs more than _AHEAD entries in the FIFO."""
@@ -145,6 +146,7 @@ def _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firin
     prefetch(out_ptr, far)
     prefetch(record, far)
     prefetch(firings, far)
+    prefetch(out, far)
     e0 = out_ptr[f_i[(f_head + _AHEAD // 2) & fmask]]
     prefetch(out_dst, e0)
     prefetch(out_gain, e0)
@@ -172,7 +174,7 @@ def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, v
 
 @jit
 def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vtp, vtm, delay, fall, inv_w, mask, head,
-           f_t, f_seq, f_i, f_k, q, record, firings, ev_t, ev_i, ev_k):
+           f_t, f_seq, f_i, f_k, q, record, firings, out, ev_t, ev_i, ev_k):
     """Handle at most ``max_pops`` entries before ``t_stop``. ``q`` (int64, in/out): FIFO head,
     FIFO length, calendar bucket, calendar size, sequence, pops, edges, events written, pops at
     the time of the last pop, and that time (as the float64 bits). Returns
@@ -211,13 +213,14 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vt
             seq += 1
             continue
         if f_len > _AHEAD:
-            _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firings)
+            _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firings, out)
         i, k = f_i[f_head], f_k[f_head]
         f_head = (f_head + 1) & (fcap - 1)
         f_len -= 1
         edges += 1
         if k > 0:
             firings[i] += 1
+        out[i] = k > 0
         if record[i]:
             ev_t[n_ev], ev_i[n_ev], ev_k[n_ev] = t, i, k
             n_ev += 1
@@ -260,6 +263,21 @@ def _fanout(net, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return ptr, net.dst[order].astype(np.int64), np.asarray(gains, np.float64)[order], fan
 
 
+def _queues(x0: np.ndarray, taus: np.ndarray, fan: int) -> tuple:
+    """Empty queues for neurons at x0 (V) with time constants taus: (state rows, buckets, 1 /
+    bucket width, bucket heads, FIFO arrays (time, sequence, neuron, kind), counters ``q``)."""
+    n = len(taus)
+    st = _state_rows(n)
+    st[:, X], st[:, TAU], st[:, C_B], st[:, NXT], st[:, PRV] = x0, taus, -1, -1, -1
+    nb = 1 << max(10, int(math.ceil(math.log2(max(n, 1) / 4))))
+    inv_w = nb / (_HORIZON_TAU * float(taus.mean()) if n else 1.0)
+    fcap = 1 << max(12, int(math.ceil(math.log2(n + 2 * fan + 4))))
+    fifo = [np.empty(fcap), np.empty(fcap, np.int64), np.empty(fcap, np.int64), np.empty(fcap, np.int8)]
+    q = np.zeros(10, np.int64)
+    q[9:10].view(np.float64)[0] = -1.0
+    return st, nb, inv_w, np.full(nb, -1, np.int64), fifo, q
+
+
 def _grow_fifo(fifo: list[np.ndarray], q: np.ndarray) -> list[np.ndarray]:
     """The FIFO ring buffer at twice the size, its entries moved to the front in order."""
     head, n, cap = int(q[0]), int(q[1]), len(fifo[0])
@@ -280,13 +298,15 @@ def _storm(card, rule: str, t: float, why: str) -> SimulatorError:
 
 def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop: float, tau_scale=None,
                progress: Callable[[float, int], None] | None = None, record: np.ndarray | None = None,
-               stats: EventStats | None = None) -> tuple[Events, State]:
+               stats: EventStats | None = None, samples: np.ndarray | None = None) -> tuple[Events, State]:
     """Exact event-driven run of ``net`` with ``card`` from (x0 in V, firing0 0/1) at t = 0 until
     ``t_stop`` (card time units). ``tau_scale``: per-neuron factors on tau. ``record``: boolean
-    mask of the neurons whose output edges are kept (default all). ``progress(dt, edges)`` hears
-    the simulated time advanced (card units) and the output edges handled meanwhile; ``stats``
-    (an :class:`EventStats`) is filled in. Returns the kept events (times, no steps) and the state
-    at ``t_stop`` (x decayed to t_stop; ``memory`` holds the time of each neuron's last input)."""
+    mask of the neurons whose output edges are kept (default all). ``samples``: sorted times at
+    which to take every neuron's output state (firing after all edges at t <= the sample), put
+    in ``stats["output_at"]`` (bool, samples x neurons). ``progress(dt, edges)`` hears the
+    simulated time advanced (card units) and the output edges handled meanwhile; ``stats`` (an
+    :class:`EventStats`) is filled in. Returns the kept events (times, no steps) and the state at
+    ``t_stop`` (x decayed to t_stop; ``memory`` holds the time of each neuron's last input)."""
     from hwsim.model.behavior import input_gains
 
     taus, gains = input_gains(card, net, rule)
@@ -296,39 +316,39 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
     delay, clamp = card.value("delay_s"), card.value("v_clamp_v")
     floor = -math.inf if clamp is None else -float(clamp)
     n = net.n_neurons
-    st = _state_rows(n)
-    st[:, X], st[:, TAU], st[:, C_B], st[:, NXT], st[:, PRV] = x0, taus, -1, -1, -1
+    st, nb, inv_w, head, fifo, q = _queues(x0, taus, fan)
     record = np.ones(n, bool) if record is None else np.asarray(record, bool)
-    nb = 1 << max(10, int(math.ceil(math.log2(max(n, 1) / 4))))
-    inv_w = nb / (_HORIZON_TAU * float(taus.mean()) if n else 1.0)
-    head = np.full(nb, -1, np.int64)
-    fcap = 1 << max(12, int(math.ceil(math.log2(n + 2 * fan + 4))))
-    fifo = [np.empty(fcap), np.empty(fcap, np.int64), np.empty(fcap, np.int64), np.empty(fcap, np.int8)]
-    q = np.zeros(10, np.int64)
-    q[9:10].view(np.float64)[0] = -1.0
     _start(st, np.asarray(firing0) > 0, vtp, vtm, delay, inv_w, nb - 1, head, *fifo, q)
-    firings = np.zeros(n, np.int64)
-    parts, t_done, status, edges_done = [], 0.0, 0, 0
+    firings, out = np.zeros(n, np.int64), (np.asarray(firing0) > 0).astype(np.uint8)
+    samples = np.zeros(0) if samples is None else np.asarray(samples, float)
+    output_at = np.zeros((len(samples), n), bool)
+    parts, t_done, edges_done = [], 0.0, 0
     ev_cap = max(1 << 16, min(2 * int(record.sum()), 1 << 22))
-    while status == 0:
-        if int(q[1]) + 2 * fan + 2 > len(fifo[0]):
-            if len(fifo[0]) > 16 * (n + len(dst)) + 4096:
-                raise _storm(card, rule, t_done, f"{int(q[1]):,} pending output edges for {n:,} neurons")
-            fifo = _grow_fifo(fifo, q)
-        ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
-        q[7] = 0
-        status, t_now = _slice(t_stop, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), floor, vtp, vtm,
-                               delay, vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, *ev)
-        if q[7]:
-            parts.append(tuple(a[:q[7]].copy() for a in ev))
-        if status < 0:
-            raise _storm(card, rule, t_now, "neurons switch each other in zero time")
-        if progress:
-            t_now = t_stop if status == 1 else max(t_now, t_done)
-            progress(t_now - t_done, int(q[6]) - edges_done)
-            t_done, edges_done = t_now, int(q[6])
+    for b, t_end in enumerate([*samples[samples < t_stop], t_stop]):
+        status = 0
+        while status == 0:
+            if int(q[1]) + 2 * fan + 2 > len(fifo[0]):
+                if len(fifo[0]) > 16 * (n + len(dst)) + 4096:
+                    raise _storm(card, rule, t_done, f"{int(q[1]):,} pending output edges for {n:,} neurons")
+                fifo = _grow_fifo(fifo, q)
+            ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
+            q[7] = 0
+            status, t_now = _slice(t_end, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), floor, vtp, vtm,
+                                   delay, vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev)
+            if q[7]:
+                parts.append(tuple(a[:q[7]].copy() for a in ev))
+            if status < 0:
+                raise _storm(card, rule, t_now, "neurons switch each other in zero time")
+            if progress:
+                t_now = t_end if status == 1 else max(t_now, t_done)
+                progress(t_now - t_done, int(q[6]) - edges_done)
+                t_done, edges_done = t_now, int(q[6])
+        if b < len(samples):
+            output_at[b:][samples[b:] == t_end] = out > 0  # this sample and any repeats of it
+    output_at[samples >= t_stop] = out > 0
     if stats is not None:
-        stats.update(pops=int(q[5]), edges=int(q[6]), recorded=sum(len(p[0]) for p in parts), firings=firings)
+        stats.update(pops=int(q[5]), edges=int(q[6]), recorded=sum(len(p[0]) for p in parts), firings=firings,
+                     output_at=output_at)
     t, i, k = (np.concatenate(p) for p in zip(*parts)) if parts else (np.zeros(0), np.zeros(0, np.int32),
                                                                          np.zeros(0, np.int8))
     x_end = np.maximum(st[:, X] * np.exp(-(t_stop - st[:, T_LAST]) / taus), floor)

@@ -48,6 +48,13 @@ INITS = ("random_pulse", "kick")
 #: brian: Brian2 (``target``); numpy: the reference; numba: the reference compiled (bit-identical);
 #: event: exact event-driven, compiled (no time step; ``dt`` only places its events on a grid).
 ENGINES = ("brian", "numpy", "numba", "event")
+#: What a run keeps: every output edge, or only those of each ring's reference neuron (slot 0; all
+#: the phase metrics use), with firing totals and the orbit classes of the last quarter computed
+#: during the run. "reference" is what makes 10^6-neuron runs fit in memory.
+RECORDS = ("all", "reference")
+#: The orbit classes of a run are the mean firing count of each ring at this many instants
+#: spread over the last quarter of the run (steps of the run's dt).
+ORBIT_SAMPLES = 50
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,8 @@ class SimConfig:
     docstring). ``engine``: ``"brian"`` or ``"numpy"``; ``target``: the Brian2 code-generation
     target. ``tau_spread``: relative standard deviation of a per-neuron mismatch of tau (0: none),
     drawn from ``seed`` (:func:`tau_mismatch`). ``allow_large``: run even when :func:`check_work`
-    estimates more work or memory than its limits.
+    estimates more work or memory than its limits. ``record``: which events the run keeps
+    (:data:`RECORDS`).
     """
 
     duration_tau: float = 100.0
@@ -71,6 +79,7 @@ class SimConfig:
     target: str = "cython"
     tau_spread: float = 0.0
     allow_large: bool = False
+    record: str = "all"
 
     def __post_init__(self) -> None:
         if not (isinstance(self.duration_tau, (int, float)) and math.isfinite(self.duration_tau)
@@ -87,6 +96,8 @@ class SimConfig:
             raise InputError(f"config init: {self.init!r} unknown; choose {', '.join(INITS)} or pass x0/firing0")
         if self.engine not in ENGINES:
             raise InputError(f"config engine: {self.engine!r} unknown; choose {', '.join(ENGINES)}")
+        if self.record not in RECORDS:
+            raise InputError(f"config record: {self.record!r} unknown; choose {', '.join(RECORDS)}")
         if self.target not in BRIAN_TARGETS:
             raise InputError(f"config target: {self.target!r} unknown; choose {', '.join(BRIAN_TARGETS)}")
 
@@ -126,9 +137,22 @@ class LatticeRun:
     wall_s: float
     info: dict = field(default_factory=dict)
 
+    ring_orbit: np.ndarray | None = None
+
     def times(self) -> np.ndarray:
         """Event times (card time units): the output changed at (step + 1) dt."""
         return self.events.time
+
+    @property
+    def n_firings(self) -> int:
+        """Firing onsets of all neurons (also when only the reference neurons' events were kept)."""
+        return int(self.info.get("firings", self.events.n_firings))
+
+    def require_all_events(self, what: str) -> None:
+        """:class:`InputError` if this run kept only some neurons' events (``record``)."""
+        if self.info.get("record", "all") != "all":
+            raise InputError(f"{what} needs every neuron's events, but this run kept only the ring reference "
+                             f"neurons' (record = {self.info.get('record')!r}); run it again with record = 'all'")
 
 
 #: Limits of one run without ``allow_large``: neurons, neuron-steps (about an hour of the numpy
@@ -157,6 +181,8 @@ def work_estimate(spec: LatticeSpec, config: SimConfig) -> dict:
     neurons = rings * spec.ring_size
     steps = config.duration_tau / (config.dt_tau or 0.01)
     events = 2.0 * neurons * config.duration_tau / spec.ring_size
+    if config.record == "reference":
+        events /= spec.ring_size
     return {"neurons": neurons, "steps": steps, "neuron_steps": neurons * steps, "events": events,
             "memory_bytes": neurons * _BYTES_PER_NEURON + events * _BYTES_PER_EVENT}
 
@@ -218,11 +244,13 @@ def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) 
 
 
 def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *, x0=None, firing0=None,
-             progress: Callable[[int], None] | None = None) -> LatticeRun:
+             progress: Callable[..., None] | None = None) -> LatticeRun:
     """Run ``spec`` (or a built lattice) with ``card`` for ``config.duration_tau`` taus.
 
     ``x0`` (V) and ``firing0`` (0/1), both or neither: an explicit initial state instead of
-    ``config.init``. ``progress(steps_done)`` is called on the way. Returns the run's switching
+    ``config.init``. ``progress(steps_done)`` is called on the way (steps of the run's dt, a
+    float for the event engine), with a second argument, the output edges handled meanwhile, from
+    the compiled engines. Returns the run's switching
     events and final state (:class:`LatticeRun`, times in the card's time unit).
     """
     check_work(spec.spec if isinstance(spec, Lattice) else spec, config)
@@ -240,45 +268,101 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
         x0, firing0 = initial_conditions(card, lattice, config.init, config.seed)
     st = initial_state(d, x0, firing0)
     start = time.perf_counter()
-    events, final = _run_engine(config, card, lattice, d, st, n_steps, progress)
+    events, final, extra = _run_engine(config, card, lattice, d, st, n_steps, progress)
     wall = time.perf_counter() - start
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=lattice.spec, config=config, card=card,
                       x0=np.asarray(x0, float), firing0=np.asarray(firing0, float), final_x=final.x,
-                      final_firing=final.firing, wall_s=wall,
+                      final_firing=final.firing, wall_s=wall, ring_orbit=extra.get("ring_orbit"),
                       info={"n_neurons": lattice.n_neurons, "n_rings": lattice.n_rings,
-                            "n_edges": int(len(lattice.network.src))})
+                            "n_edges": int(len(lattice.network.src)), "record": config.record,
+                            "firings": extra["firings"]})
+
+
+def orbit_sample_steps(dt: float, t_from: float, t_to: float, samples: int = ORBIT_SAMPLES) -> np.ndarray:
+    """The steps (of ``dt``) at which orbit classes sample the firing state on [t_from, t_to]."""
+    return np.unique(np.linspace(t_from / dt - 1, t_to / dt - 1, samples).astype(int).clip(0))
+
+
+def ring_orbits(output_at: np.ndarray, rings: np.ndarray) -> np.ndarray:
+    """Orbit class of every ring: its mean number of firing neurons over the sampled states
+    (``output_at``: bool, samples x neurons), rounded."""
+    return np.rint(output_at[:, rings].sum(axis=2).mean(axis=0)).astype(int)
+
+
+def _keep_reference(events: Events, lattice: Lattice, dt: float, n_steps: int, firing0) -> tuple[Events, dict]:
+    """A clock engine's events reduced to the reference neurons, with the firing total and the
+    orbit classes of the last quarter taken from the full events first."""
+    steps = orbit_sample_steps(dt, 0.75 * n_steps * dt, n_steps * dt)
+    state = np.asarray(firing0, np.int16).copy()
+    output_at = np.zeros((len(steps), len(state)), bool)
+    bounds = np.searchsorted(events.bins(dt), steps, side="right")
+    for j, (a, b) in enumerate(zip(np.r_[0, bounds[:-1]], bounds)):
+        np.add.at(state, events.neuron[a:b], events.kind[a:b].astype(np.int16))
+        output_at[j] = state > 0
+    keep = np.isin(events.neuron, lattice.rings[:, 0])
+    kept = Events(time=events.time[keep], neuron=events.neuron[keep], kind=events.kind[keep],
+                  step=None if events.step is None else events.step[keep])
+    return kept, {"firings": events.n_firings, "ring_orbit": ring_orbits(output_at, lattice.rings)}
 
 
 def _run_engine(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discretised, st, n_steps: int,
                 progress: Callable[[int], None] | None):
-    """(events, final state) of ``config.engine`` run for ``n_steps`` steps of ``d.dt_s``."""
+    """(events, final state, extra) of ``config.engine`` run for ``n_steps`` steps of ``d.dt_s``;
+    ``extra``: ``firings`` (total) and, for ``record = "reference"``, ``ring_orbit``."""
+    firing0 = st.firing.copy()  # the clock engines update the state in place
+    if config.engine == "event":
+        return _run_exact(config, card, lattice, d, st, n_steps, progress)
     if config.engine == "numpy":
-        return run_numpy(d, st, n_steps, progress)
-    if config.engine == "numba":
+        events, final = run_numpy(d, st, n_steps, progress)
+    elif config.engine == "numba":
         from hwsim.lattice.compiled import run_numba
 
-        return run_numba(d, st, n_steps, progress)
-    if config.engine == "event":
-        from hwsim.lattice.exact import run_events
+        events, final = run_numba(d, st, n_steps, progress)
+    else:
+        from hwsim.lattice.brian import run_brian
 
-        report = None if progress is None else (lambda t, edges: progress(t / d.dt_s))
-        return run_events(card, lattice.network, lattice.spec.rule, st.x, st.firing, n_steps * d.dt_s,
-                          tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed), report)
-    from hwsim.lattice.brian import run_brian
+        events, final = run_brian(d, st, n_steps, config.target, progress)
+    if config.record == "reference":
+        kept, extra = _keep_reference(events, lattice, d.dt_s, n_steps, firing0)
+        return kept, final, extra
+    return events, final, {"firings": events.n_firings}
 
-    return run_brian(d, st, n_steps, config.target, progress)
+
+def _run_exact(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discretised, st, n_steps: int,
+               progress: Callable[[float, int], None] | None):
+    """:func:`_run_engine` for the exact event engine; with ``record = "reference"`` it keeps the
+    reference neurons' edges and samples the output states for the orbit classes as it goes."""
+    from hwsim.lattice.exact import EventStats, run_events
+
+    report = None if progress is None else (lambda t, edges: progress(t / d.dt_s, edges))
+    record, samples = None, None
+    if config.record == "reference":
+        record = np.zeros(lattice.n_neurons, bool)
+        record[lattice.rings[:, 0]] = True
+        samples = (orbit_sample_steps(d.dt_s, 0.75 * n_steps * d.dt_s, n_steps * d.dt_s) + 1) * d.dt_s
+    stats = EventStats()
+    events, final = run_events(card, lattice.network, lattice.spec.rule, st.x, st.firing, n_steps * d.dt_s,
+                               tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed), report, record,
+                               stats, samples)
+    extra = {"firings": int(stats["firings"].sum())}
+    if samples is not None:
+        extra["ring_orbit"] = ring_orbits(stats["output_at"], lattice.rings)
+    return events, final, extra
 
 
 def save_run(run: LatticeRun, path: str | Path) -> Path:
     """Save ``run`` as NPZ: arrays ``event_step`` (int64; ``event_time``, float64 in card time units,
     for the exact event engine, which has no steps), ``event_neuron`` (int32), ``event_kind`` (int8,
-    +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, and ``meta`` (a JSON
+    +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, ``ring_orbit`` (int,
+    only for runs that kept the reference neurons' events), and ``meta`` (a JSON
     string: dt, n_steps, wall_s, info, lattice spec, config, and the full card)."""
     meta = {"format": "hwsim.lattice_run/2", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
             "info": run.info, "spec": run.spec.to_dict(), "config": asdict(run.config),
             "card": json.loads(card_to_json(run.card))}
     with atomic_path(path) as tmp:
         when = {"event_step": run.events.step} if run.events.step is not None else {"event_time": run.events.time}
+        if run.ring_orbit is not None:
+            when["ring_orbit"] = run.ring_orbit
         np.savez_compressed(tmp, **when, event_neuron=run.events.neuron, event_kind=run.events.kind, x0=run.x0,
                             firing0=run.firing0, final_x=run.final_x, final_firing=run.final_firing,
                             meta=np.array(json.dumps(meta, sort_keys=True)))
@@ -306,7 +390,8 @@ def load_run(path: str | Path) -> LatticeRun:
                 fmt = meta.get("format") if isinstance(meta, dict) else None
                 raise InputError(f"{path} is not an hwsim lattice run of this version (format {fmt!r}, "
                                  f"expected 'hwsim.lattice_run/2'); run it again with `hwsim lattice`")
-            arrays = {k: data[k] for k in (*_RUN_ARRAYS, "event_step", "event_time") if k != "meta" and k in data.files}
+            arrays = {k: data[k] for k in (*_RUN_ARRAYS, "event_step", "event_time", "ring_orbit")
+                      if k != "meta" and k in data.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError, RecursionError) as exc:
         raise InputError(f"{not_run}: {str(exc)[:200]}") from None
     try:
@@ -338,6 +423,11 @@ def _run_from_parts(meta: dict, a: dict) -> LatticeRun:
     else:
         events = Events(time=np.asarray(a["event_time"], float), neuron=a["event_neuron"].astype(np.int32),
                         kind=a["event_kind"].astype(np.int8))
+    orbit = a.get("ring_orbit")
+    if orbit is not None and not (orbit.ndim == 1 and len(orbit) == int(meta["info"]["n_rings"])
+                                  and np.issubdtype(orbit.dtype, np.integer) and len(orbit)
+                                  and 0 <= orbit.min() and orbit.max() <= spec.ring_size):
+        raise InputError(f"ring_orbit must hold one integer 0..{spec.ring_size} per ring")
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=spec, config=config, card=card,
-                      wall_s=float(meta["wall_s"]), info=meta["info"],
+                      wall_s=float(meta["wall_s"]), info=meta["info"], ring_orbit=orbit,
                       **{k: np.asarray(a[k], float) for k in ("x0", "firing0", "final_x", "final_firing")})
