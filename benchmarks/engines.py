@@ -5,9 +5,13 @@ paper card, dt = 0.01 tau. For each size: the numpy reference, the compiled cloc
 (``numba``) and a minimal fused single-loop numba kernel written here as the baseline (CSR by
 target, u = W o, the authors' update; no events kept beyond a count), each for ``--steps`` steps,
 median of ``--repeat``; the exact event engine on the sky130 card (the paper card has no delay) for
-the same simulated time. Prints a Markdown table; ``--plot FILE`` writes a log-log figure.
+the same simulated time, keeping the reference neurons' events (``record = "reference"``).
+Then, per engine, one more run under ``tracemalloc`` for the peak memory of ``simulate()`` per
+neuron (numpy arrays, which hold all the engines' state; the lattice itself excluded). Prints a
+Markdown table; ``--plot FILE`` writes a log-log figure.
 
-    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/engines.py --sizes 13,41,129 --steps 2000
+    OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/engines.py --sizes 13,41,129,408 \
+        --steps 1000 --plot reports/engines/throughput.png
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+import tracemalloc
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -58,17 +64,35 @@ def _time(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+def _peak_bytes(fn) -> float:
+    """Peak memory traced while ``fn()`` runs (bytes)."""
+    tracemalloc.start()
+    try:
+        fn()
+        return float(tracemalloc.get_traced_memory()[1])
+    finally:
+        tracemalloc.stop()
+
+
 def bench(size: int, steps: int, repeat: int) -> dict:
-    """One row: neuron-steps/s of each engine on a size x size lattice."""
-    paper = load_card("paper")
+    """One row: neuron-steps/s of each engine on a size x size lattice, and bytes per neuron."""
+    paper, sky = load_card("paper"), load_card("sky130_tt")
     spec = LatticeSpec(geometry="square", nx=size, ny=size, ring_size=6, shared=0, coupling_weight=0.3,
                        rule="summing")
     lat = build_lattice(spec)
     n, tau_steps = lat.n_neurons, steps * 0.01
+    runs = {engine: (paper, SimConfig(duration_tau=tau_steps, seed=1, engine=engine, allow_large=True))
+            for engine in ("numpy", "numba")}
+    runs["event (sky130)"] = (sky, SimConfig(duration_tau=tau_steps, seed=1, engine="event", allow_large=True,
+                                             record="reference"))
     row = {"neurons": n}
-    for engine in ("numpy", "numba"):
-        cfg = SimConfig(duration_tau=tau_steps, seed=1, engine=engine, allow_large=True)
-        row[engine] = n * steps / _time(lambda cfg=cfg: simulate(paper, lat, cfg), repeat)
+    for name, (card, cfg) in runs.items():
+        if name != "numpy":
+            simulate(card, lat, cfg)  # compile once
+        row[name] = n * steps / _time(lambda card=card, cfg=cfg: simulate(card, lat, cfg), repeat)
+        row[f"{name} bytes/neuron"] = _peak_bytes(lambda card=card, cfg=cfg: simulate(card, lat, cfg)) / n
+    edges = 2 * simulate(sky, lat, runs["event (sky130)"][1]).n_firings  # each firing: a fall and a rise
+    row["event edges/s"] = edges * row["event (sky130)"] / (n * steps)
     d = discretise(paper, lat.network, "summing", 0.01)
     x0, f0 = initial_conditions(paper, lat, "random_pulse", 1)
     st = initial_state(d, x0, f0)
@@ -80,9 +104,6 @@ def bench(size: int, steps: int, repeat: int) -> dict:
 
     fused()  # compile
     row["fused baseline"] = n * steps / _time(fused, repeat)
-    sky = load_card("sky130_tt")
-    cfg = SimConfig(duration_tau=tau_steps, seed=1, engine="event", allow_large=True)
-    row["event (sky130)"] = n * steps / _time(lambda: simulate(sky, lat, cfg), repeat)
     return row
 
 
@@ -95,12 +116,15 @@ def main() -> None:
     parser.add_argument("--plot", metavar="PNG")
     args = parser.parse_args()
     rows = [bench(int(s), args.steps, args.repeat) for s in args.sizes.split(",")]
-    names = [k for k in rows[0] if k != "neurons"]
-    print("| neurons | " + " | ".join(f"{k} (steps/s)" for k in names) + " | numba / numpy | numba / fused |")
-    print("|---" * (len(names) + 3) + "|")
+    names = ["numpy", "numba", "fused baseline", "event (sky130)"]
+    print("| neurons | " + " | ".join(f"{k} (steps/s)" for k in names)
+          + " | numba / numpy | numba / fused | event edges/s | bytes/neuron numpy, numba, event |")
+    print("|---" * (len(names) + 5) + "|")
     for r in rows:
+        mem = ", ".join(f"{r[f'{k} bytes/neuron']:.0f}" for k in ("numpy", "numba", "event (sky130)"))
         print(f"| {r['neurons']:,} | " + " | ".join(f"{r[k]:.3g}" for k in names)
-              + f" | {r['numba'] / r['numpy']:.2f} | {r['numba'] / r['fused baseline']:.2f} |")
+              + f" | {r['numba'] / r['numpy']:.2f} | {r['numba'] / r['fused baseline']:.2f} | "
+              f"{r['event edges/s']:.3g} | {mem} |")
     if args.plot:
         import matplotlib
 
@@ -114,6 +138,8 @@ def main() -> None:
         ax.set_ylabel("neuron-steps per second (one core)")
         ax.legend()
         fig.tight_layout()
+        ax.set_title("lattice engines, one core (event: neuron-tau x 100 per s)")
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.plot, dpi=120)
 
 

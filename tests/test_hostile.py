@@ -204,6 +204,11 @@ CASES = [
     ("run screenshot under a file", lambda t: ["run", _config(t), "--screenshot", _a_file(t) + "/x.png"],
      "is a file"),
     ("run engine", lambda t: ["run", _config(t, lambda s: s.replace('"numpy"', '"gpu"'))], "engine"),
+    ("run record unknown", lambda t: ["run", _config(t, lambda s: s.replace('engine = "numpy"',
+                                                                       'engine = "numpy"\nrecord = "some"'))],
+     "config record: 'some' unknown"),
+    ("run record reference with power", lambda t: ["run", _config(t, lambda s: s.replace(
+        'engine = "numpy"', 'engine = "numpy"\nrecord = "reference"'))], "power estimate needs every neuron's"),
     # -- hwsim sweep
     ("sweep name traversal", lambda t: ["sweep", _sweep(t, lambda s: s.replace('"s"', '"x/../../../../tmp/elsewhere"'))],
      "name ="),

@@ -205,6 +205,10 @@ def _check_run(sec: dict, spec, source: Path) -> None:
     _positive(met.get("ss_fraction", 0.25), "metrics.ss_fraction", source, upper=1.0)
     if not 1 <= met.get("snapshots", 4) <= 8:
         raise InputError(f"{source}: metrics.snapshots = {met['snapshots']} must be 1..8")
+    if sim.get("record", "all") != "all" and sec["power"].get("enabled", True):
+        raise InputError(f"{source}: simulation.record = {sim['record']!r} keeps only the ring reference neurons' "
+                         "events, but the power estimate needs every neuron's: set [power] enabled = false or "
+                         "record = 'all'")
     if not 0 <= sec["power"].get("window_from", 0.5) < 1:
         raise InputError(f"{source}: power.window_from = {sec['power']['window_from']} must be in [0, 1) "
                          "(fraction of the run before the power window starts)")
@@ -214,7 +218,8 @@ def _sim_config(sim: Mapping) -> SimConfig:
     """The SimConfig of a config's ``[simulation]`` table (defaults filled in)."""
     return SimConfig(duration_tau=sim.get("duration_tau", 300.0), dt_tau=sim.get("dt_tau"), seed=sim.get("seed", 0),
                      init=sim.get("init", "random_pulse"), engine=sim.get("engine", "brian"),
-                     target=sim.get("target", "cython"), allow_large=sim.get("allow_large", False))
+                     target=sim.get("target", "cython"), allow_large=sim.get("allow_large", False),
+                     record=sim.get("record", "all"))
 
 
 def _crosscheck_spec(cc: dict, source: Path):
