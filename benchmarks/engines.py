@@ -137,8 +137,8 @@ def main() -> None:
         ax.set_xlabel("neurons")
         ax.set_ylabel("neuron-steps per second (one core)")
         ax.legend()
+        ax.set_title("lattice engines, one core (event: neuron-tau x 100 per s)", fontsize=10)
         fig.tight_layout()
-        ax.set_title("lattice engines, one core (event: neuron-tau x 100 per s)")
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.plot, dpi=120)
 

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hwsim.analysis.pattern import bond_classes, lock_pattern, pattern_metrics
 from hwsim.analysis.sync import (
     correlation,
     correlation_length,
     domains,
+    geometry_of,
     global_order,
     growth_exponent,
     local_order,
@@ -146,14 +148,22 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
     Returns the per-time rows (R, xi, local order, lag spread, domains, ...), a summary (xi_ss and
     R_ss over the last ``ss_fraction`` of the times, growth exponent of xi(t) from its minimum to its
     maximum (capped values left out),
-    orbit counts) and phase/domain snapshots at the time indices ``snapshot_at``.
+    orbit counts) and phase/domain snapshots at the time indices ``snapshot_at``. On plaquette
+    lattices every row also has the pattern-aware metrics (:mod:`hwsim.analysis.pattern`, keys
+    ending ``_pattern``) against the lock pattern of the last time, and the summary their
+    steady-state means (``xi_ss_pattern``, ``R_ss_pattern``, ``wall_density_ss_pattern``,
+    ``wall_width_ss_pattern``) and the pattern itself (``lock_pattern``, one row per bond class).
     """
     duration = run.n_steps * run.dt
     theta, _ = ring_phases(run, times, lattice.rings)
     orbit = orbit_classes(run, lattice.rings, duration * 0.75, duration)
+    bonds = bond_classes(lattice) if geometry_of(lattice) is not None else None
+    pattern = lock_pattern(theta[-1], orbit, bonds) if bonds is not None else None  # the pattern it settles on
     rows, snapshots = [], []
     for k, t in enumerate(times):
         metrics, stats = _metrics_at(theta[k], orbit, lattice)
+        if bonds is not None:
+            metrics.update(pattern_metrics(theta[k], orbit, lattice, pattern, bonds))
         rows.append({"t": float(t), **metrics})
         if k in snapshot_at:
             snapshots.append({"t": float(t), "labels": stats.labels.tolist(),
@@ -168,6 +178,11 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
                "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
                "events": len(run.events), "wall_s": run.wall_s,
                "xi_ss_capped": bool(tail and all(r["xi_capped"] for r in tail))}
+    if pattern is not None:
+        summary.update({f"{k}_ss_pattern": _finite_mean([r[f"{k}_pattern"] for r in tail]) if tail else float("nan")
+                        for k in ("xi", "R", "wall_density", "wall_width")})
+        summary["xi_ss_pattern_capped"] = bool(tail and all(r["xi_pattern_capped"] for r in tail))
+        summary["lock_pattern"] = pattern.describe(bonds)
     return rows, summary, snapshots
 
 
@@ -228,5 +243,9 @@ def run_study(config: StudyConfig, progress: Callable[[str], None] = lambda s: N
                       "R_ss_mean": _finite_mean([r["R_ss"] for r in sel]),
                       "growth_exponent_mean": _finite_mean([r["growth_exponent"] for r in sel]),
                       "seeds": len(sel), "capped": bool(all(r["xi_ss_capped"] for r in sel)),
+                      **{f"{k}_ss_pattern_mean": _finite_mean([r.get(f"{k}_ss_pattern", math.nan) for r in sel])
+                         for k in ("xi", "R", "wall_density")},
+                      "xi_ss_pattern_std": _finite_std([r.get("xi_ss_pattern", math.nan) for r in sel]),
+                      "pattern_capped": bool(all(r.get("xi_ss_pattern_capped", False) for r in sel)),
                       "finite_size_cap": float(config.size // 2)})
     return StudyResult(config=config, timeseries=rows, runs=runs, table=table, snapshots=snapshots)
