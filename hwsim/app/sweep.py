@@ -12,7 +12,8 @@ Kinds of point:
   mismatch samples per point: sky130's own mismatch models (``<corner>_mm``, ngspice
   ``.options seed``), seeds ``seed .. seed + K - 1``.
 - ``lattice``: a behavioural lattice (:func:`hwsim.lattice.simulate.simulate`) with a model card ->
-  xi_ss, R_ss, growth exponent, events. Axes: any LatticeSpec field, ``card``, ``duration_tau``,
+  xi_ss, R_ss, growth exponent, events, and the pattern-aware xi_ss_pattern, R_ss_pattern and
+  wall_density_ss_pattern (hwsim.analysis.pattern). Axes: any LatticeSpec field, ``card``, ``duration_tau``,
   ``seed``, ``tau_spread`` (per-neuron mismatch of tau, relative sigma; e.g. the ring-period spread
   a ring sweep measured under mismatch).
 
@@ -65,7 +66,8 @@ _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 2
 _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 32, "ring_size": 6, "shared": 1,
                      "orientation": "alternating", "boundary": "periodic", "coupling_weight": 0.0, "rule": "summing",
                      "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
-                     "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None, "allow_large": False}
+                     "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None, "allow_large": False,
+                     "record": "all"}
 _DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS}
 
 
@@ -255,7 +257,9 @@ def _lattice_point(p: Mapping) -> dict:
         raise InputError(f"duration_tau = {p['duration_tau']} is too short for phases after t_first_tau")
     times = np.geomspace(p["t_first_tau"] * tau, t_last, p["n_times"])
     _, summary, _ = analyse_run(run, lattice, times)
-    return {k: summary[k] for k in ("xi_ss", "R_ss", "growth_exponent", "events", "xi_ss_capped")} | {
+    keys = ("xi_ss", "R_ss", "growth_exponent", "events", "xi_ss_capped", "xi_ss_pattern", "R_ss_pattern",
+            "wall_density_ss_pattern", "xi_ss_pattern_capped")
+    return {k: summary[k] for k in keys if k in summary} | {
         "firings_per_neuron_per_tau": float(run.n_firings) / lattice.n_neurons / p["duration_tau"],
         "sim_wall_s": run.wall_s}
 
