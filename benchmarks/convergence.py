@@ -3,8 +3,8 @@
 Left: ring period of a 6-ring (sky130 tt card, kicked, one ring of a 3 x 3 lattice without
 links) from the compiled clock engine at dt = 0.01, 0.003, 0.001 tau, as the relative error
 against the exact engine, with the bound N dt / T (each hop may end up to one step late).
-Right: xi(t) (correlation length in rings) of a 24 x 24 square lattice, shared 1, alternating,
-summing rule, sky130 card, random_pulse seed 1, 400 tau, from each dt and from the exact engine.
+Right: xi(t) (correlation length in rings) of a 32 x 32 square lattice with eps = 0.3 links, summing
+rule, sky130 card, random_pulse seed 1, 400 tau, from each dt and from the exact engine.
 Prints the numbers as a Markdown table.
 
     OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1 .venv/bin/python benchmarks/convergence.py \
@@ -40,8 +40,7 @@ def ring_periods(card) -> dict:
 
 def xi_curves(card) -> dict:
     """xi(t) per engine/dt on the domain lattice, at 16 log-spaced times."""
-    spec = LatticeSpec(geometry="square", nx=24, ny=24, ring_size=6, shared=1, orientation="alternating",
-                       rule="summing")
+    spec = LatticeSpec(geometry="square", nx=32, ny=32, ring_size=6, shared=0, coupling_weight=0.3, rule="summing")
     lattice = build_lattice(spec)
     out = {}
     for dt in (None, *DTS):
@@ -88,7 +87,7 @@ def main() -> None:
                       label="exact (event)" if dt is None else f"dt = {dt} tau")
         a2.set_xlabel("t (tau)")
         a2.set_ylabel("xi (rings)")
-        a2.set_title("24 x 24, shared 1 alternating, summing")
+        a2.set_title("32 x 32, eps = 0.3 links, summing")
         a2.legend()
         fig.tight_layout()
         Path(args.plot).parent.mkdir(parents=True, exist_ok=True)

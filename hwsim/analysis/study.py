@@ -128,6 +128,14 @@ def _metrics_at(theta, orbit, lattice):
             "active_rings": int(np.isfinite(theta).sum())}, stats
 
 
+def _settled(theta: np.ndarray) -> int:
+    """Index of the last sampled time at which at least half as many rings have a phase as at the
+    best time: the state whose lock pattern the pattern-aware metrics measure against (the very
+    last times can lack phases, which need an onset after them)."""
+    active = np.isfinite(theta).sum(axis=1)
+    return int(np.flatnonzero(active >= 0.5 * active.max())[-1]) if active.max() > 0 else len(theta) - 1
+
+
 def _growth_window(times: np.ndarray, xi: np.ndarray, capped: np.ndarray) -> tuple[float, float]:
     """Where xi(t) grows: from its minimum to its first maximum, leaving out capped values (C(d)
     never fell to 1/e, e.g. while only a few rings are active at the start)."""
@@ -150,7 +158,7 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
     maximum (capped values left out),
     orbit counts) and phase/domain snapshots at the time indices ``snapshot_at``. On plaquette
     lattices every row also has the pattern-aware metrics (:mod:`hwsim.analysis.pattern`, keys
-    ending ``_pattern``) against the lock pattern of the last time, and the summary their
+    ending ``_pattern``) against the lock pattern of the last well-sampled time, and the summary their
     steady-state means (``xi_ss_pattern``, ``R_ss_pattern``, ``wall_density_ss_pattern``,
     ``wall_width_ss_pattern``) and the pattern itself (``lock_pattern``, one row per bond class).
     """
@@ -158,7 +166,7 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
     theta, _ = ring_phases(run, times, lattice.rings)
     orbit = orbit_classes(run, lattice.rings, duration * 0.75, duration)
     bonds = bond_classes(lattice) if geometry_of(lattice) is not None else None
-    pattern = lock_pattern(theta[-1], orbit, bonds) if bonds is not None else None  # the pattern it settles on
+    pattern = lock_pattern(theta[_settled(theta)], orbit, bonds) if bonds is not None else None
     rows, snapshots = [], []
     for k, t in enumerate(times):
         metrics, stats = _metrics_at(theta[k], orbit, lattice)
