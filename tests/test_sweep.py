@@ -111,6 +111,12 @@ def test_failed_points_are_recorded_and_the_rest_complete(tmp_path):
 
 
 BAD = {
+    "scheme and axis": ('kind = "lattice"\n[schemes.a]\nshared = 0\n[axes]\nshared = [0, 1]\n',
+                        "shared is both in [schemes.a] and [axes]"),
+    "scheme unknown key": ('kind = "lattice"\n[schemes.a]\nsharing = 0\n', "schemes.a"),
+    "scheme unsafe name": ('kind = "lattice"\n[schemes."../x"]\nshared = 0\n', "scheme name"),
+    "scheme not a table": ('kind = "lattice"\n[schemes]\na = 1\n', "[schemes.a] must be a table"),
+    "schemes on rings": ('kind = "ring"\n[schemes.a]\nvdd_v = 1.8\n', "[schemes] apply to lattice sweeps"),
     "kind": ('name = "x"\nkind = "chip"\n', "kind = 'chip'"),
     "unknown axis": ('kind = "ring"\n[axes]\nvoltage = [1.8]\n', "unknown axis axes.voltage"),
     "axis not a list": ('kind = "ring"\n[axes]\nvdd_v = 1.8\n', "axes.vdd_v must be a non-empty list"),
@@ -225,3 +231,35 @@ def test_sweep_survives_a_dead_worker(tmp_path):
     counts = json.loads(stdout)
     assert counts["ok"] == 8 and counts["failed_total"] == 0
     assert _wait_session_gone(proc.pid)
+
+
+def test_schemes_times_axes_with_one_size_for_both_sides(tmp_path):
+    """[schemes.NAME] x [axes]: one point per scheme and axis combination; size sets nx = ny; the
+    scheme's own keys override [base]; the scheme is part of each point (and its key)."""
+    path = tmp_path / "study.toml"
+    path.write_text('kind = "lattice"\n[base]\nring_size = 6\nduration_tau = 60.0\nengine = "numpy"\n'
+                    '[schemes.links]\nshared = 0\ncoupling_weight = 0.3\n'
+                    '[schemes.wide]\nshared = 1\nring_size = 8\norientation = "uniform"\n'
+                    '[axes]\nsize = [6, 8]\nseed = [1, 2, 3]\n')
+    sweep = load_sweep(path)
+    assert len(sweep.points) == 2 * 2 * 3
+    assert {(p["scheme"], p["nx"], p["ny"], p["ring_size"]) for p in sweep.points} == {
+        ("links", 6, 6, 6), ("links", 8, 8, 6), ("wide", 6, 6, 8), ("wide", 8, 8, 8)}
+    assert len({k for k, _ in sweep_points(sweep)}) == 12
+
+
+def test_finite_size_verdict():
+    """Two sizes per scheme: means within the larger seed std -> finite; apart, or capped -> spans."""
+    import pandas as pd
+
+    from hwsim.app.sweep import finite_size
+
+    rows = [("a", 64, 5.0), ("a", 64, 6.0), ("a", 128, 5.6), ("a", 128, 5.2),   # |5.4 - 5.5| = 0.1 <= std 0.71
+            ("b", 64, 5.0), ("b", 64, 5.2), ("b", 128, 9.0), ("b", 128, 9.4)]   # 4.1 apart, std 0.28
+    ok = pd.DataFrame(rows, columns=["scheme", "size", "xi_ss_pattern"])
+    ok["xi_ss_pattern_capped"] = False
+    table = finite_size(ok, ["scheme"]).set_index("scheme")
+    assert table.loc["a", "verdict"] == "finite" and table.loc["b", "verdict"] == "spans the lattice"
+    assert table.loc["a", "xi_ss_pattern_large"] == pytest.approx(5.4)
+    ok.loc[ok["scheme"] == "a", "xi_ss_pattern_capped"] = True
+    assert finite_size(ok, ["scheme"]).set_index("scheme").loc["a", "verdict"] == "spans the lattice"

@@ -269,7 +269,10 @@ def plot_sweep(kind: str, table, axes: list[str], folder: Path) -> list[Path]:
     numeric = [a for a in axes if len(ok) and a not in seeds and ok[a].dtype.kind in "if" and ok[a].nunique() > 1]
     metrics = {"ring": [("frequency_hz", 1e-3, "ring frequency (kHz)"),
                         ("energy_per_period_j", 1e12, "energy per period (pJ)")],
-               "lattice": [("xi_ss", 1.0, "steady-state xi (plaquettes)"), ("R_ss", 1.0, "steady-state R")]}[kind]
+               "lattice": [("xi_ss", 1.0, "steady-state xi (plaquettes)"),
+                           ("xi_ss_pattern", 1.0, "pattern-aware xi_ss (plaquettes)"),
+                           ("R_ss", 1.0, "steady-state R")]}[kind]
+    metrics = [m for m in metrics if m[0] in ok]
     paths = []
     if numeric:
         x = numeric[0]

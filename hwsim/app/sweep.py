@@ -35,7 +35,7 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwsim import __version__
@@ -59,7 +59,7 @@ _SPEC_FIELDS = fields_of(LatticeSpec, exclude=("sw_k", "sw_p", "seed"))
 _SIM_FIELDS = fields_of(SimConfig)
 #: Keys of a point: the fields of the dataclasses it becomes, plus the few of the sweep itself.
 _RING_KEYS = {**_COND_FIELDS, "ring_size": int, "periods": int}
-_LATTICE_KEYS = {"card": str, **_SPEC_FIELDS, **_SIM_FIELDS, "n_times": int, "t_first_tau": float}
+_LATTICE_KEYS = {"card": str, **_SPEC_FIELDS, **_SIM_FIELDS, "n_times": int, "t_first_tau": float, "size": int}
 _KEYS = {"ring": _RING_KEYS, "lattice": _LATTICE_KEYS}
 _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 27.0, "r_ohm": 1e6, "c_f": 1e-12,
                   "clamp": True, "ring_size": 5, "periods": 8, "timeout_s": 600.0, "backend": "batch"}
@@ -83,10 +83,29 @@ class Sweep:
     samples: int
     first_seed: int
     points: tuple[dict, ...]
+    schemes: dict = field(default_factory=dict)
+
+
+def _check_schemes(schemes, kind: str, base: Mapping, axes: Mapping, source: Path) -> dict:
+    """The ``[schemes.NAME]`` tables of a lattice sweep, checked: safe names, known keys, none that
+    [axes] also sets."""
+    if not isinstance(schemes, Mapping):
+        raise InputError(f"{source}: [schemes] must hold tables [schemes.NAME] of lattice keys")
+    if schemes and kind != "lattice":
+        raise InputError(f"{source}: [schemes] apply to lattice sweeps (kind = \"lattice\")")
+    for name, table in schemes.items():
+        check_name(name, f"{source}: scheme name")
+        if not isinstance(table, Mapping):
+            raise InputError(f"{source}: [schemes.{name}] must be a table of lattice keys (shared, orientation, ...)")
+        check_table(table, _LATTICE_KEYS, source, f"schemes.{name}")
+        both = sorted(set(table) & set(axes))
+        if both:
+            raise InputError(f"{source}: {both[0]} is both in [schemes.{name}] and [axes]; keep one")
+    return {name: dict(table) for name, table in schemes.items()}
 
 
 def _check(data: Mapping, source: Path) -> tuple[str, dict, dict, dict]:
-    allowed = {"name", "kind", "base", "axes", "montecarlo"}
+    allowed = {"name", "kind", "base", "axes", "montecarlo", "schemes"}
     for key in data:
         if key not in allowed:
             raise InputError(f"{source}: unknown key {key!r}; expected {', '.join(sorted(allowed))}")
@@ -157,24 +176,30 @@ def load_sweep(path: str | Path, *, allow_large: bool = False) -> Sweep:
     source = Path(path)
     data, _ = read_toml(source, "sweep", "examples: hwsim/configs/sweep_*.toml")
     kind, base, axes, mc = _check(data, source)
+    schemes = _check_schemes(data.get("schemes", {}), kind, base, axes, source)
     name = check_name(data.get("name", source.stem), f"{source}: name")
     samples, first = mc.get("samples", 0), mc.get("seed", 1)
-    count = math.prod(len(v) for v in axes.values()) * max(samples, 1)
+    count = math.prod(len(v) for v in axes.values()) * max(samples, 1) * max(len(schemes), 1)
     if count > MAX_POINTS and not allow_large:
         shape = " x ".join(str(len(v)) for v in axes.values()) + (f" x {samples} mismatch samples" if samples else "")
         raise InputError(f"{source}: the sweep has {count:,} points (axes {shape}), more than {MAX_POINTS:,}; "
                          "shrink the axes or pass --allow-large if you mean it")
     points = []
-    for combo in itertools.product(*axes.values()):
-        point = {**_DEFAULTS[kind], **base, **dict(zip(axes, combo))}
+    for scheme, combo in itertools.product(schemes or [None], itertools.product(*axes.values())):
+        point = {**_DEFAULTS[kind], **base, **schemes.get(scheme, {}), **dict(zip(axes, combo))}
+        if "size" in point:  # one side for both: nx = ny = size
+            point["nx"] = point["ny"] = point["size"]
+        if scheme is not None:
+            point["scheme"] = scheme
         for seed in (range(first, first + samples) if samples else [None]):
-            p = {**point, "_axes": tuple(axes) + (("mismatch_seed",) if samples else ())}
+            labels = (("scheme",) if scheme else ()) + tuple(axes) + (("mismatch_seed",) if samples else ())
+            p = {**point, "_axes": labels}
             if kind == "ring":
                 p["mismatch_seed"] = seed
             _validate_point(kind, p, source)
             points.append(p)
     return Sweep(path=source, name=name, kind=kind, base=base, axes=axes, samples=samples, first_seed=first,
-                 points=tuple(points))
+                 points=tuple(points), schemes=schemes)
 
 
 def point_key(kind: str, point: Mapping) -> str:
@@ -387,6 +412,44 @@ def gather(sweep: Sweep, folder: str | Path):
     return pd.DataFrame(rows)
 
 
+def finite_size(ok, group: list[str], metric: str = "xi_ss_pattern"):
+    """Per group (e.g. scheme): ``metric`` (mean, std over seeds) at the two largest sizes and the
+    verdict: ``finite`` when the two means differ by no more than the larger seed spread (std) and
+    neither is capped at half the lattice, else ``spans the lattice``. A pandas DataFrame."""
+    import pandas as pd
+
+    capped = f"{metric}_capped" if f"{metric}_capped" in ok else None
+    rows = []
+    for key, part in (ok.groupby(group) if group else [((), ok)]):
+        sizes = sorted(part["size"].unique())
+        if len(sizes) < 2:
+            continue
+        small, large = (part[part["size"] == s] for s in sizes[-2:])
+        m1, m2, s1, s2 = small[metric].mean(), large[metric].mean(), small[metric].std(), large[metric].std()
+        is_capped = capped is not None and bool(small[capped].any() or large[capped].any())
+        spread = max(s1 if math.isfinite(s1) else 0.0, s2 if math.isfinite(s2) else 0.0)
+        ok_finite = math.isfinite(m1) and math.isfinite(m2) and abs(m2 - m1) <= spread and not is_capped
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(group, key)), "L_small": sizes[-2], "L_large": sizes[-1], f"{metric}_small": m1,
+                     "std_small": s1, f"{metric}_large": m2, "std_large": s2,
+                     "verdict": "finite" if ok_finite else "spans the lattice"})
+    return pd.DataFrame(rows)
+
+
+def finite_size_lines(ok, group: list[str]) -> list[str]:
+    """Markdown lines of :func:`finite_size` for the in-phase and the pattern-aware xi_ss."""
+    lines = []
+    for metric in ("xi_ss", "xi_ss_pattern"):
+        if metric not in ok:
+            continue
+        table = finite_size(ok, group, metric)
+        if len(table):
+            lines += [f"## Finite-size check of {metric} (two largest sizes; finite = the means agree within "
+                      "the seed spread and neither is capped)", "", "```",
+                      table.to_string(index=False, float_format=lambda v: f"{v:.4g}"), "```", ""]
+    return lines
+
+
 def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
     """``sweep.parquet``, ``sweep.csv``, ``summary.md`` and figures into ``folder``."""
     from hwsim.app.plot import plot_sweep
@@ -394,18 +457,22 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
     folder = Path(folder)
     table.to_parquet(folder / "sweep.parquet", index=False)
     table.to_csv(folder / "sweep.csv", index=False)
-    paths = plot_sweep(sweep.kind, table, list(sweep.axes), folder)
+    paths = plot_sweep(sweep.kind, table, (["scheme"] if sweep.schemes else []) + list(sweep.axes), folder)
     ok = table[table["status"] == "ok"]
     lines = [f"# Sweep {sweep.name} ({sweep.kind})", "",
              f"{len(table)} points: {len(ok)} ok, {int((table['status'] == 'failed').sum())} failed, "
              f"{int((table['status'] == 'missing').sum())} missing.", ""]
-    group = [a for a in sweep.axes if a not in ("seed",)]
+    group = (["scheme"] if sweep.schemes else []) + [a for a in sweep.axes if a not in ("seed",)]
     metric = {"ring": ["frequency_hz", "pulses", "energy_per_period_j", "power_w"],
-              "lattice": ["xi_ss", "R_ss", "firings_per_neuron_per_tau"]}[sweep.kind]
+              "lattice": ["xi_ss", "R_ss", "xi_ss_pattern", "wall_density_ss_pattern",
+                          "firings_per_neuron_per_tau"]}[sweep.kind]
+    metric = [m for m in metric if m in ok]
     if len(ok) and group:
         stats = ok.groupby(group)[metric].agg(["mean", "std", "count"])
         lines += ["Mean, standard deviation and count per axis point (over Monte Carlo seeds / lattice seeds):",
                   "", "```", stats.to_string(float_format=lambda v: f"{v:.4g}"), "```", ""]
+    if sweep.kind == "lattice" and "size" in sweep.axes and len(ok):
+        lines += finite_size_lines(ok, [g for g in group if g != "size"])
     if "mode" in ok and (ok["mode"] != "travelling").any():
         odd = ok[ok["mode"] != "travelling"]
         axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())
