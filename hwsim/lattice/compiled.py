@@ -80,6 +80,37 @@ def _prefetch_intrinsic():
 prefetch = _prefetch_intrinsic()
 
 
+def _at_intrinsic():
+    """``_at(a, i)``: ``a[i]`` for an array, ``a`` itself for a scalar, chosen when numba compiles,
+    so one kernel serves per-neuron constants (tau mismatch) and shared ones (one load less per
+    neuron and step, which is what the fused baseline saves)."""
+    from numba import types
+    from numba.extending import overload
+
+    def _at(a, i):
+        return a[i]
+
+    @overload(_at)
+    def _at_overload(a, i):
+        if isinstance(a, types.Float):
+            return lambda a, i: a
+        return lambda a, i: a[i]
+
+    return _at
+
+
+_at = _at_intrinsic()
+
+
+def _per_neuron(*arrays: np.ndarray) -> tuple:
+    """The arrays as float64, or as one float each when every neuron has the same value (then the
+    kernel reads a scalar; the values, and so the results, are the same)."""
+    arrays = tuple(np.asarray(a, np.float64) for a in arrays)
+    if all(len(a) and np.all(a == a[0]) for a in arrays):
+        return tuple(float(a[0]) for a in arrays)
+    return arrays
+
+
 def csr_by_target(d: Discretised) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row pointers, sources, coefficients) of the inputs of each neuron, in (dst, src) order."""
     ptr = np.zeros(d.n + 1, np.int64)
@@ -107,7 +138,7 @@ def _clock_slice(k0, k1, capacitive, use_clamp, clamp, clamp_over_a, divider, vd
                 xj = x[i] + (s - memory[i])
                 if use_clamp and xj < -clamp:
                     xj = -clamp
-                x[i] = decay[i] * xj
+                x[i] = _at(decay, i) * xj
                 memory[i] = s
             else:
                 v_c = memory[i]
@@ -115,7 +146,7 @@ def _clock_slice(k0, k1, capacitive, use_clamp, clamp, clamp_over_a, divider, vd
                     bound = s + clamp_over_a
                     if bound < v_c:
                         v_c = bound
-                v_c = decay[i] * v_c + one_minus_decay[i] * s
+                v_c = _at(decay, i) * v_c + _at(one_minus_decay, i) * s
                 memory[i] = v_c
                 x[i] = divider * (s - v_c)
             if firing[i] == 0.0:
@@ -153,7 +184,7 @@ def run_numba(d: Discretised, st: State, n_steps: int,
         ev_step, ev_neuron, ev_kind = np.empty(cap, np.int64), np.empty(cap, np.int32), np.empty(cap, np.int8)
         k_next, n_ev = kernel(k, min(n_steps, k + slice_steps), d.rule == "capacitive", use_clamp, clamp,
                               clamp_over_a, d.divider, d.vdd, d.dv, d.vt_plus, d.vt_minus, ptr, src, coef,
-                              np.asarray(d.decay, np.float64), np.asarray(d.one_minus_decay, np.float64), x, firing,
+                              *_per_neuron(d.decay, d.one_minus_decay), x, firing,
                               memory, o, ev_step, ev_neuron, ev_kind, 0)
         if n_ev:
             parts.append((ev_step[:n_ev].copy(), ev_neuron[:n_ev].copy(), ev_kind[:n_ev].copy()))
