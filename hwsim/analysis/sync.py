@@ -43,7 +43,7 @@ from hwsim.errors import InputError
 from hwsim.lattice.simulate import ORBIT_SAMPLES, orbit_sample_steps, ring_orbits
 
 __all__ = ["ring_phases", "orbit_classes", "global_order", "local_order", "neighbor_lags", "correlation",
-           "correlation_length", "growth_exponent", "DomainStats", "domains", "LatticeGeometry",
+           "correlation_length", "growth_exponent", "growth_exponent_ci", "DomainStats", "domains", "LatticeGeometry",
            "geometry_of", "wrap"]
 
 
@@ -243,6 +243,22 @@ def correlation_length(d: np.ndarray, c: np.ndarray, floor: float = 0.05) -> tup
         except RuntimeError:
             pass
     return xi_e, xi_fit
+
+
+def growth_exponent_ci(t: np.ndarray, xi: np.ndarray, t_min: float, t_max: float,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval (``level``, default 95 %) of :func:`growth_exponent`: slope +- the
+    Student-t quantile (n - 2 degrees of freedom) times the slope's standard error of the
+    least-squares fit of log xi on log t. (NaN, NaN) with fewer than 4 usable points."""
+    from scipy import stats
+
+    t, xi = np.asarray(t, float), np.asarray(xi, float)
+    sel = (t >= t_min) & (t <= t_max) & np.isfinite(xi) & (xi > 0) & (t > 0)
+    if sel.sum() < 4:
+        return float("nan"), float("nan")
+    fit = stats.linregress(np.log(t[sel]), np.log(xi[sel]))
+    half = stats.t.ppf(0.5 + level / 2, int(sel.sum()) - 2) * fit.stderr
+    return float(fit.slope - half), float(fit.slope + half)
 
 
 def growth_exponent(t: np.ndarray, xi: np.ndarray, t_min: float, t_max: float) -> float:
