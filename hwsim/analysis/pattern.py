@@ -53,7 +53,7 @@ from hwsim.analysis.sync import (
 from hwsim.errors import InputError
 
 __all__ = ["Bonds", "LockPattern", "bond_classes", "lock_pattern", "gauge_field", "pattern_domains",
-           "pattern_metrics"]
+           "pattern_walls", "pattern_metrics"]
 
 
 @dataclass(frozen=True)
@@ -155,13 +155,26 @@ def gauge_field(theta: np.ndarray, pattern: LockPattern, bonds: Bonds) -> tuple[
     return psi, wrap(theta - psi)
 
 
+def _keeps(theta: np.ndarray, orbit: np.ndarray, pattern: LockPattern, bonds: Bonds, tol: float) -> np.ndarray:
+    """Per bond: both rings active on one orbit class and the lag within ``tol`` of the pattern's."""
+    lag, ok = _lags(theta, orbit, bonds)
+    return ok & (np.abs(wrap(lag - np.nan_to_num(pattern.phi)[bonds.cls])) < tol)
+
+
+def pattern_walls(theta: np.ndarray, orbit: np.ndarray, pattern: LockPattern, bonds: Bonds,
+                  tol: float = math.pi / 4) -> np.ndarray:
+    """(n_walls, 2) ring pairs of the bonds between active rings that break the pattern."""
+    active = np.isfinite(np.asarray(theta, float)) & (np.asarray(orbit) > 0)
+    wall = active[bonds.tail] & active[bonds.head] & ~_keeps(theta, orbit, pattern, bonds, tol)
+    return np.c_[bonds.tail[wall], bonds.head[wall]]
+
+
 def pattern_domains(theta: np.ndarray, orbit: np.ndarray, pattern: LockPattern, bonds: Bonds,
                     tol: float = math.pi / 4, wall_order: float = 0.9) -> DomainStats:
     """Domains that keep the lock pattern, and the walls that break it (module docstring)."""
     theta, orbit = np.asarray(theta, float), np.asarray(orbit)
     n = len(theta)
-    lag, ok = _lags(theta, orbit, bonds)
-    keep = ok & (np.abs(wrap(lag - np.nan_to_num(pattern.phi)[bonds.cls])) < tol)
+    keep = _keeps(theta, orbit, pattern, bonds, tol)
     graph = coo_matrix((np.ones(keep.sum()), (bonds.tail[keep], bonds.head[keep])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     active = np.isfinite(theta) & (orbit > 0)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hwsim.analysis.pattern import bond_classes, lock_pattern, pattern_metrics
+from hwsim.analysis.pattern import bond_classes, gauge_field, lock_pattern, pattern_metrics, pattern_walls
 from hwsim.analysis.sync import (
     correlation,
     correlation_length,
@@ -175,8 +175,11 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
             metrics.update(pattern_metrics(theta[k], orbit, lattice, pattern, bonds))
         rows.append({"t": float(t), **metrics})
         if k in snapshot_at:
-            snapshots.append({"t": float(t), "labels": stats.labels.tolist(),
-                              "theta": np.nan_to_num(theta[k], nan=-1.0).tolist()})
+            snap = {"t": float(t), "labels": stats.labels.tolist(), "theta": np.nan_to_num(theta[k], nan=-1.0).tolist()}
+            if bonds is not None:
+                snap["theta_pattern"] = np.nan_to_num(gauge_field(theta[k], pattern, bonds)[1], nan=-1.0).tolist()
+                snap["walls_pattern"] = pattern_walls(theta[k], orbit, pattern, bonds).tolist()
+            snapshots.append(snap)
     tail = [r for r in rows if r["t"] >= times[int(len(times) * (1 - ss_fraction))]]
     xi_curve = np.array([r["xi"] for r in rows])
     t_from, t_peak = _growth_window(times, xi_curve, np.array([r["xi_capped"] for r in rows]))

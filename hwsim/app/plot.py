@@ -54,25 +54,43 @@ def plot_study_curves(rows: list[dict], folder: Path) -> list[Path]:
 
 
 def plot_domain_maps(snapshots: dict, lattices: dict, folder: Path) -> list[Path]:
-    """Phase maps (hue = phase, grey = silent) at the snapshot times, one PNG per scheme."""
+    """Phase maps (hue = phase, grey = silent) at the snapshot times, one PNG per scheme; when the
+    snapshots carry them, a second row with the phases relative to the lock pattern and the
+    pattern walls drawn as black bars across the broken bonds."""
     plt = _plt()
     paths = []
     for scheme, snaps in snapshots.items():
         lattice = lattices[scheme]
-        fig, axes = plt.subplots(1, len(snaps), figsize=(4 * len(snaps), 4))
-        for ax, snap in zip(np.atleast_1d(axes), snaps):
-            theta = np.array(snap["theta"])
+        rows = 2 if all("theta_pattern" in s for s in snaps) else 1
+        fig, axes = plt.subplots(rows, len(snaps), figsize=(4 * len(snaps), 4 * rows), squeeze=False)
+        for col, snap in enumerate(snaps):
             silent = np.array(snap["labels"]) < 0
-            colour = np.where(silent, np.nan, np.mod(theta, 2 * np.pi))
-            ax.scatter(lattice.ring_xy[:, 0], lattice.ring_xy[:, 1], c=colour, cmap="hsv", vmin=0, vmax=2 * np.pi,
-                       s=12, marker="s")
-            ax.scatter(lattice.ring_xy[silent, 0], lattice.ring_xy[silent, 1], c="0.7", s=12, marker="s")
-            ax.set_title(f"{scheme}, t = {snap['t']:.0f} tau", fontsize=9)
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            _phase_map(axes[0, col], lattice, np.array(snap["theta"]), silent,
+                       f"{scheme}, t = {snap['t']:.0f} tau (phase)")
+            if rows == 2:
+                ax = axes[1, col]
+                _phase_map(ax, lattice, np.array(snap["theta_pattern"]), silent, "relative to the lock pattern, walls")
+                xy = lattice.ring_xy
+                for a, b in snap["walls_pattern"]:
+                    mid, d = (xy[a] + xy[b]) / 2, xy[b] - xy[a]
+                    if np.hypot(*d) > 1.5:  # a bond across the periodic boundary: not drawn
+                        continue
+                    n = np.array([-d[1], d[0]]) / np.hypot(*d) * 0.5
+                    ax.plot([mid[0] - n[0], mid[0] + n[0]], [mid[1] - n[1], mid[1] + n[1]], "k-", lw=1.2)
         paths.append(_save(plt, fig, folder / f"phases_{scheme}.png", dpi=100))
     return paths
+
+
+def _phase_map(ax, lattice, theta: np.ndarray, silent: np.ndarray, title: str) -> None:
+    """One map: rings coloured by phase (hsv), silent rings grey."""
+    colour = np.where(silent, np.nan, np.mod(theta, 2 * np.pi))
+    ax.scatter(lattice.ring_xy[:, 0], lattice.ring_xy[:, 1], c=colour, cmap="hsv", vmin=0, vmax=2 * np.pi,
+               s=12, marker="s")
+    ax.scatter(lattice.ring_xy[silent, 0], lattice.ring_xy[silent, 1], c="0.7", s=12, marker="s")
+    ax.set_title(title, fontsize=9)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
