@@ -23,6 +23,10 @@ Definitions (all angles in rad, distances in plaquette units, sizes in rings):
   transformed phases ``theta' = theta - psi``. A lattice that keeps the pattern has a uniform
   theta'; the in-phase metrics of theta' (global R', C'(d), xi', local order r') are the
   pattern-aware ones.
+  On a periodic lattice the tree's two fronts meet on a seam opposite ring 0; where the measured
+  lags are not exactly commensurate with the lattice (a lag of 3.12 rad instead of pi over 20
+  bonds), theta' jumps across that seam by the accumulated difference. The seam is a property of
+  the gauge, not a wall (walls come from the lags themselves), but it lowers R' and C'(d) a little.
 - **Pattern domains** (:func:`pattern_domains`): connected components of the bonds that keep the
   pattern, ``|wrap(lag - phi_c)| < tol`` (default pi/4) between active rings on the same orbit
   class; **pattern walls**: active bonds that break it; wall density = walls / active bonds;
