@@ -296,6 +296,12 @@ CASES = [
     ("power neuron out of range", lambda t: ["power", _saved_run(
         t, lambda a, m: a.update(event_neuron=a["event_neuron"] + 10_000))], "events must name"),
     ("power damaged meta", lambda t: ["power", _saved_run(t, lambda a, m: m.pop("spec"))], "metadata is damaged"),
+    ("power ring_orbit out of range", lambda t: ["power", _saved_run(t, lambda a, m: a.update(
+        ring_orbit=np.array([99, 0, 0, 0])))], "ring_orbit must hold one integer 0..6 per ring"),
+    ("power ring_orbit floats", lambda t: ["power", _saved_run(t, lambda a, m: a.update(
+        ring_orbit=np.array([0.5, 0, 0, 0])))], "ring_orbit must hold one integer"),
+    ("power reference-only run", lambda t: ["power", _saved_run(t, lambda a, m: m["info"].update(
+        record="reference"))], "power estimate needs every neuron's events"),
     ("power card in run", lambda t: ["power", _saved_run(t, lambda a, m: m["card"].update(name="<b>"))], "field name"),
     ("power t1 beyond end", lambda t: ["power", _saved_run(t, lambda a, m: None), "--t1", "1"], "power window"),
     ("power t0 negative", lambda t: ["power", _saved_run(t, lambda a, m: None), "--t0", "-1"], "power window"),
