@@ -40,7 +40,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from hwsim.errors import InputError
-from hwsim.lattice.simulate import ORBIT_SAMPLES, orbit_sample_steps, ring_orbits
+from hwsim.lattice.simulate import ORBIT_SAMPLES, orbit_sample_steps, output_states, ring_orbits
 
 __all__ = ["ring_phases", "orbit_classes", "global_order", "local_order", "neighbor_lags", "correlation",
            "correlation_length", "growth_exponent", "growth_exponent_ci", "DomainStats", "domains", "LatticeGeometry",
@@ -74,16 +74,7 @@ def ring_phases(run, times: np.ndarray, rings: np.ndarray) -> tuple[np.ndarray, 
 def firing_at(run, steps: np.ndarray) -> np.ndarray:
     """Firing flags (n_samples, n_neurons) after each of ``steps`` (sorted), rebuilt from events."""
     run.require_all_events("the firing state of every neuron")
-    state = np.asarray(run.x0 * 0 + run.firing0, dtype=np.int16).copy()
-    out = np.zeros((len(steps), len(state)), dtype=bool)
-    ev_step = run.events.bins(run.dt)
-    bounds = np.searchsorted(ev_step, np.asarray(steps), side="right")
-    prev = 0
-    for j, b in enumerate(bounds):
-        np.add.at(state, run.events.neuron[prev:b], run.events.kind[prev:b].astype(np.int16))
-        prev = b
-        out[j] = state > 0
-    return out
+    return output_states(run.events, run.firing0, run.dt, steps)
 
 
 def orbit_classes(run, rings: np.ndarray, t_from: float, t_to: float, samples: int = ORBIT_SAMPLES) -> np.ndarray:

@@ -289,16 +289,23 @@ def ring_orbits(output_at: np.ndarray, rings: np.ndarray) -> np.ndarray:
     return np.rint(output_at[:, rings].sum(axis=2).mean(axis=0)).astype(int)
 
 
+def output_states(events: Events, firing0: np.ndarray, dt: float, steps: np.ndarray) -> np.ndarray:
+    """Every neuron's output state (True: firing) after each of ``steps`` (sorted steps of ``dt``),
+    rebuilt from the initial flags ``firing0`` and the events; shape (len(steps), neurons)."""
+    state = np.asarray(firing0, np.int16).copy()
+    out = np.zeros((len(steps), len(state)), bool)
+    bounds = np.searchsorted(events.bins(dt), np.asarray(steps), side="right")
+    for j, (a, b) in enumerate(zip(np.r_[0, bounds[:-1]], bounds)):
+        np.add.at(state, events.neuron[a:b], events.kind[a:b].astype(np.int16))
+        out[j] = state > 0
+    return out
+
+
 def _keep_reference(events: Events, lattice: Lattice, dt: float, n_steps: int, firing0) -> tuple[Events, dict]:
     """A clock engine's events reduced to the reference neurons, with the firing total and the
     orbit classes of the last quarter taken from the full events first."""
     steps = orbit_sample_steps(dt, 0.75 * n_steps * dt, n_steps * dt)
-    state = np.asarray(firing0, np.int16).copy()
-    output_at = np.zeros((len(steps), len(state)), bool)
-    bounds = np.searchsorted(events.bins(dt), steps, side="right")
-    for j, (a, b) in enumerate(zip(np.r_[0, bounds[:-1]], bounds)):
-        np.add.at(state, events.neuron[a:b], events.kind[a:b].astype(np.int16))
-        output_at[j] = state > 0
+    output_at = output_states(events, firing0, dt, steps)
     keep = np.isin(events.neuron, lattice.rings[:, 0])
     kept = Events(time=events.time[keep], neuron=events.neuron[keep], kind=events.kind[keep],
                   step=None if events.step is None else events.step[keep])
