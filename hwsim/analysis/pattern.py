@@ -174,8 +174,10 @@ def pattern_walls(theta: np.ndarray, orbit: np.ndarray, pattern: LockPattern, bo
 
 
 def pattern_domains(theta: np.ndarray, orbit: np.ndarray, pattern: LockPattern, bonds: Bonds,
-                    tol: float = math.pi / 4, wall_order: float = 0.9) -> DomainStats:
-    """Domains that keep the lock pattern, and the walls that break it (module docstring)."""
+                    tol: float = math.pi / 4, wall_order: float = 0.9,
+                    theta_g: np.ndarray | None = None) -> DomainStats:
+    """Domains that keep the lock pattern, and the walls that break it (module docstring).
+    ``theta_g``: the gauge-transformed phases when the caller has them (else computed here)."""
     theta, orbit = np.asarray(theta, float), np.asarray(orbit)
     n = len(theta)
     keep = _keeps(theta, orbit, pattern, bonds, tol)
@@ -187,7 +189,8 @@ def pattern_domains(theta: np.ndarray, orbit: np.ndarray, pattern: LockPattern, 
     sizes = sizes[sizes > 0]
     both = active[bonds.tail] & active[bonds.head]
     walls = int(np.sum(both & ~keep))
-    _, theta_g = gauge_field(theta, pattern, bonds)
+    if theta_g is None:
+        _, theta_g = gauge_field(theta, pattern, bonds)
     pairs = np.c_[bonds.tail, bonds.head]
     r = local_order(np.where(active, theta_g, np.nan), pairs)
     low = int(np.sum(active & (r < wall_order)))
@@ -209,7 +212,7 @@ def pattern_metrics(theta: np.ndarray, orbit: np.ndarray, lattice, pattern: Lock
     d, c = correlation(theta_g, lattice)
     xi_e, _ = correlation_length(d, c)
     spans = bool(np.isfinite(c).any() and np.nanmin(c) >= 1 / math.e)
-    stats = pattern_domains(theta, orbit, pattern, bonds)
+    stats = pattern_domains(theta, orbit, pattern, bonds, theta_g=theta_g)
     r_loc = local_order(theta_g, np.c_[bonds.tail, bonds.head])
     finite = r_loc[np.isfinite(r_loc)]
     return {"R_pattern": float(global_order(theta_g)), "xi_pattern": float(d[np.isfinite(c)].max() if spans else xi_e),
