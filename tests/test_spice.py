@@ -136,7 +136,7 @@ def _processes_using(folder) -> list[int]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_timeout_kills_the_run(backend, tmp_path):
-    deck = render(BENCH_DIR, text=ring_netlist(8, library="generic"), params={"t_stop": 1.0})
+    deck = render(BENCH_DIR, text=ring_netlist(8, library="generic"), params={"t_stop": 1.0, "t_step": 1e-6})
     start = time.perf_counter()
     with pytest.raises(SimulationTimeout, match="exceeded its timeout of 2 s") as info:
         run_deck(deck, backend=backend, timeout_s=2, keep_dir=tmp_path / "run")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hwsim import __version__
+from hwsim.circuit.cell import Cell, cell_from_dict
 from hwsim.circuit.devices import CORNERS, LIBRARIES
 from hwsim.circuit.measure import (
     active_intervals,
@@ -45,7 +46,9 @@ HOP_ESTIMATE_RC = 2.6
 class Conditions:
     """Operating point of a characterisation: device library and corner, supply (V), temperature
     (deg C), the neuron's R (ohm) and C (F), whether x is clamped, SPICE backend and per-run timeout
-    (s)."""
+    (s), and the cell (``None``: the built-in one; else a :class:`~hwsim.circuit.cell.Cell` or
+    its stored dictionary, re-checked here). With a foreign cell VDD may be 0.5-15 V; with its own
+    models ``corner`` names a section of its model file and ``library`` is not used."""
 
     library: str = "sky130"
     corner: str = "tt"
@@ -56,13 +59,20 @@ class Conditions:
     clamp: bool = True
     backend: str = "shared"
     timeout_s: float = 600.0
+    cell: Cell | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "cell", cell_from_dict(self.cell))
         if self.library not in LIBRARIES:
             raise InputError(f"library: unknown device library {self.library!r}; choose {', '.join(LIBRARIES)}")
-        if self.corner not in CORNERS:
+        own = self.cell is not None and self.cell.own_models
+        if own and self.corner not in (self.cell.sections or ("tt",)):
+            raise InputError(f"corner: {self.corner!r} is not a section of cell {self.cell.label}'s models "
+                             f"({', '.join(self.cell.sections) or 'none: use tt'})")
+        if not own and self.corner not in CORNERS:
             raise InputError(f"corner: unknown corner {self.corner!r}; choose {', '.join(CORNERS)}")
-        checks = {"vdd_v": (0.8, 3.6, "V (sky130 core devices are 1.8 V parts)"),
+        vdd_range = (0.8, 3.6, "V (sky130 core devices are 1.8 V parts)") if self.cell is None else (0.5, 15.0, "V")
+        checks = {"vdd_v": vdd_range,
                   "temp_c": (-55.0, 150.0, "deg C"), "r_ohm": (1e2, 1e10, "ohm"),
                   "c_f": (1e-15, 1e-6, "F"), "timeout_s": (1.0, 1e6, "s")}
         for name, (lo, hi, unit) in checks.items():
@@ -82,6 +92,12 @@ class Conditions:
         by 0.5 %."""
         return self.rc_s / 200
 
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (the cell as :meth:`~hwsim.circuit.cell.Cell.to_dict`)."""
+        data = asdict(self)
+        data["cell"] = self.cell.to_dict() if self.cell is not None else None
+        return data
+
     def params(self) -> dict[str, float]:
         """``.param`` overrides shared by the neuron benches."""
         return {"vdd": self.vdd_v, "nv_r": self.r_ohm, "nv_c": self.c_f}
@@ -90,7 +106,7 @@ class Conditions:
         """Render a bench with these conditions (library, corner, temperature, clamp)."""
         swap = None if self.clamp else {"nv_neuron": "nv_neuron_noclamp"}
         return render(source, library=self.library, corner=self.corner, temp_c=self.temp_c, swap=swap,
-                      **kwargs)
+                      cell=self.cell, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -166,7 +182,7 @@ class Characterization:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (SI units, unit suffixes on keys)."""
-        return {"conditions": asdict(self.conditions), "cell": asdict(self.cell),
+        return {"conditions": self.conditions.to_dict(), "cell": asdict(self.cell),
                 "rings": [asdict(r) for r in self.rings],
                 "period_law": asdict(self.period_law) if self.period_law else None,
                 "provenance": self.provenance}
@@ -178,7 +194,8 @@ class Characterization:
 
         rows = []
         for ring in self.rings:
-            row = {f"cond_{k}": v for k, v in asdict(self.conditions).items()}
+            row = {f"cond_{k}": v for k, v in self.conditions.to_dict().items() if k != "cell"}
+            row["cond_cell"] = self.conditions.cell.label if self.conditions.cell else "builtin"
             row.update({f"cell_{k}": v for k, v in asdict(self.cell).items()})
             row.update(asdict(ring))
             rows.append(row)

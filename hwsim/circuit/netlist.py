@@ -173,18 +173,43 @@ def _apply_params(lines: list[str], overrides: Mapping[str, object], source: str
 
 def _swap_subckts(lines: list[str], swap: Mapping[str, str]) -> list[str]:
     """Point top-level instances (``X...``) of subcircuit ``old`` at ``swap[old]`` instead."""
-    out = []
+    out, depth = [], 0
     for line in lines:
         words = line.split()
-        if words and words[0][:1] in "xX" and words[-1] in swap:
+        head = words[0].lower() if words else ""
+        depth += (head == ".subckt") - (head == ".ends")
+        if depth == 0 and head[:1] == "x" and words[-1] in swap:
             line = " ".join([*words[:-1], swap[words[-1]]])
         out.append(line)
     return out
 
 
+def _place_cell(text: str, base: Path, cell, corner: str | None) -> str:
+    """``text`` with the built-in cell's ``.include`` lines replaced by ``cell``'s block
+    (:meth:`hwsim.circuit.cell.Cell.block`); a cell with its own models also replaces the hwsim
+    device library line."""
+    builtin = {(NETLIST_DIR / "cells" / f).resolve() for f in ("schmitt.sp", "nv_neuron.sp")}
+    out, placed = [], False
+    for line in text.splitlines():
+        include, lib = _INCLUDE.match(line), _LIB.match(line)
+        if include and (base / include.group(1)).resolve() in builtin:
+            if not placed:
+                out += cell.block(corner or "tt")
+                placed = True
+            continue
+        if lib and cell.own_models and (base / lib.group(1)).resolve().parent == DEVICE_DIR.resolve():
+            corner = corner or lib.group(2)
+            continue
+        out.append(line)
+    if not placed:
+        raise NetlistError("this netlist includes no built-in cell (cells/schmitt.sp, cells/nv_neuron.sp), so a "
+                           f"foreign cell ({cell.label}) has nowhere to go")
+    return "\n".join(out)
+
+
 def render(source: str | Path, *, text: str | None = None, params: Mapping[str, object] | None = None,
            library: str | None = None, corner: str | None = None, temp_c: float | None = None,
-           name: str | None = None, swap: Mapping[str, str] | None = None) -> Deck:
+           name: str | None = None, swap: Mapping[str, str] | None = None, cell=None) -> Deck:
     """Render a netlist into a self-contained :class:`Deck`.
 
     ``source``: a netlist file (absolute, or relative to ``netlists/``); with ``text`` given it is
@@ -193,7 +218,9 @@ def render(source: str | Path, *, text: str | None = None, params: Mapping[str, 
     :class:`UnknownParamError`. ``library``/``corner`` swap the device library (sky130, generic)
     and its corner section. ``temp_c``: temperature in degrees Celsius (replaces ``.temp``).
     ``swap``: subcircuit replacements for top-level instances, e.g.
-    ``{"nv_neuron": "nv_neuron_noclamp"}``.
+    ``{"nv_neuron": "nv_neuron_noclamp"}``. ``cell``: a foreign :class:`~hwsim.circuit.cell.Cell`
+    that replaces the built-in one (its instances are pointed at hwsim's wrappers; with its own
+    models, ``corner`` picks the model file's section and ``library`` is ignored).
     """
     if text is None:
         path = Path(source)
@@ -203,6 +230,13 @@ def render(source: str | Path, *, text: str | None = None, params: Mapping[str, 
         base, label = Path(source), name or "generated"
     if library is not None and library not in LIBRARIES:
         raise NetlistError(f"unknown device library {library!r}; choose one of {', '.join(LIBRARIES)}")
+    if cell is not None:
+        text = _place_cell(text, base, cell, corner)
+        from hwsim.circuit.cell import WRAPPERS
+
+        swap = {**WRAPPERS, **{k: v.replace("nv_neuron", "hwsim_neuron") for k, v in (swap or {}).items()}}
+        if cell.own_models:
+            library = corner = None
     lines = _inline(text, base)
     lib_name = lib_section = None
     for i, line in enumerate(lines):

@@ -7,9 +7,13 @@ Two backends, one entry point (:func:`run_deck`):
   can be killed;
 - ``"batch"``: the ``ngspice -b -r out.raw`` program, read back with :mod:`hwsim.circuit.rawfile`.
 
-Both run in a fresh directory holding ``.spiceinit`` (``set num_threads=1``: Debian's ngspice uses
-OpenMP and ignores ``OMP_NUM_THREADS``; ``set ngbehavior=hsa`` for the sky130 models), with a
-wall-clock timeout that kills the process group. ngspice's log is classified here, not by
+Both run sandboxed (:class:`Limits`): in a fresh temp directory that is also ``HOME``, without a
+shell, with hwsim's own init files only (``-n`` skips the user's ``.spiceinit`` in batch mode;
+``SPICE_SCRIPTS`` points at hwsim's ``spinit``: the system one plus ``set num_threads=1``, since
+Debian's ngspice uses OpenMP and ignores ``OMP_NUM_THREADS``, and ``set ngbehavior=hsa`` for the
+sky130 models), under a wall-clock timeout that kills the process group and under rlimits on
+address space, CPU time and file size. Decks from user files pass :mod:`hwsim.circuit.policy`
+before they get here. ngspice's log is classified here, not by
 PySpice: convergence failures, missing model files and malformed netlists become typed errors
 carrying the log tail, the deck and the ngspice version.
 """
@@ -22,6 +26,7 @@ import functools
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -46,7 +51,8 @@ from hwsim.errors import (
 )
 from hwsim.files import PACKAGE_DIR, mark_owner, remove_stale
 
-__all__ = ["SpiceResult", "run_deck", "ngspice_version", "ngspice_version_or_unknown", "BACKENDS", "DEFAULT_TIMEOUT_S"]
+__all__ = ["SpiceResult", "Limits", "run_deck", "ngspice_version", "ngspice_version_or_unknown", "BACKENDS",
+           "DEFAULT_TIMEOUT_S"]
 
 BACKENDS = ("shared", "batch")
 DEFAULT_TIMEOUT_S = 600.0
@@ -56,6 +62,56 @@ set num_threads=1
 set ngbehavior=hsa
 set ng_nomodcheck
 """
+_SYSTEM_SPINIT = ("/usr/share/ngspice/scripts/spinit", "/usr/local/share/ngspice/scripts/spinit")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one ngspice process (``setrlimit`` in the child): ``memory_mb``
+    address space (MiB), ``cpu_s`` CPU seconds, ``file_mb`` largest file it may write (MiB).
+    ``HWSIM_SPICE_MEMORY_MB`` and ``HWSIM_SPICE_FILE_MB`` override the defaults; the CPU limit
+    defaults to the wall-clock timeout plus 60 s."""
+
+    memory_mb: float = 16384.0
+    cpu_s: float | None = None
+    file_mb: float = 8192.0
+
+    @classmethod
+    def default(cls) -> Limits:
+        """Limits from the environment, else the defaults."""
+        values = {}
+        for key, env in (("memory_mb", "HWSIM_SPICE_MEMORY_MB"), ("file_mb", "HWSIM_SPICE_FILE_MB")):
+            if os.environ.get(env):
+                try:
+                    values[key] = float(os.environ[env])
+                except ValueError:
+                    raise InputError(f"{env}={os.environ[env]!r} is not a number of MiB") from None
+        return cls(**values)
+
+    def apply(self, timeout_s: float) -> None:
+        """Set the limits on the calling process (in the child, before exec)."""
+        mib = 1024 * 1024
+        cpu = int(self.cpu_s if self.cpu_s is not None else timeout_s + 60)
+        for kind, value in ((resource.RLIMIT_AS, int(self.memory_mb * mib)), (resource.RLIMIT_CPU, max(cpu, 1)),
+                            (resource.RLIMIT_FSIZE, int(self.file_mb * mib))):
+            soft, hard = resource.getrlimit(kind)
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(kind, (value, hard))
+
+    def explain(self, returncode: int) -> str:
+        """What a child killed by signal ``-returncode`` ran into, or ``""``."""
+        cpu = self.cpu_s
+        reasons = {signal.SIGXCPU: f"its CPU-time limit ({'timeout + 60' if cpu is None else f'{cpu:g}'} s)",
+                   signal.SIGXFSZ: f"its file-size limit ({self.file_mb:g} MiB; HWSIM_SPICE_FILE_MB)"}
+        return reasons.get(-returncode, "")
+
+
+def _spinit() -> str:
+    """The ``spinit`` hwsim gives ngspice: the system one (code models) plus hwsim's settings."""
+    system = next((Path(p) for p in _SYSTEM_SPINIT if Path(p).is_file()), None)
+    return (system.read_text() if system else "") + "\n" + SPICEINIT
+
+
 _APT_HINT = ("install ngspice: `apt-get install -y ngspice libngspice0 libngspice0-dev` "
              "(or run ./quickstart.sh)")
 
@@ -119,6 +175,20 @@ def _shared_library_env() -> dict[str, str]:
                                  f"or set NGSPICE_LIBRARY_PATH, or use backend='batch'")
 
 
+def _sandbox_env(folder: Path, env: dict) -> dict:
+    """``env`` for an ngspice child in ``folder``: HOME and SPICE_SCRIPTS point there (hwsim's
+    ``.spiceinit``/``spinit`` are the only init files it can find), one OpenMP thread."""
+    return dict(env, HOME=str(folder), SPICE_SCRIPTS=str(folder), OMP_NUM_THREADS="1")
+
+
+def _child_setup(limits: Limits, timeout_s: float):
+    """The child's pre-exec function: resource limits, then :func:`_die_with_parent`."""
+    def setup() -> None:
+        limits.apply(timeout_s)
+        _die_with_parent()
+    return setup
+
+
 def _die_with_parent() -> None:
     """In the child before exec: ask Linux to SIGKILL it when its parent dies (prctl
     PR_SET_PDEATHSIG), so a killed hwsim leaves no ngspice running. No-op elsewhere."""
@@ -129,12 +199,17 @@ def _die_with_parent() -> None:
             os._exit(1)
 
 
-def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: Deck) -> str:
-    """Run ``cmd`` in its own process group (dying with this process); kill the group after
-    ``timeout_s`` seconds, or at once on Ctrl-C or any other exception, then re-raise."""
+def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: Deck,
+                 limits: Limits | None = None) -> str:
+    """Run ``cmd`` (no shell) in its own process group (dying with this process) under
+    ``limits``; kill the group after ``timeout_s`` seconds, or at once on Ctrl-C or any other
+    exception, then re-raise. A child killed by a resource limit raises :class:`SimulatorError`
+    naming the limit."""
+    limits = limits or Limits.default()
     with open(cwd / "process.log", "w") as log:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=_sandbox_env(cwd, env), stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_child_setup(limits, timeout_s))
         try:
             proc.wait(timeout=timeout_s)
         except BaseException as exc:
@@ -149,7 +224,13 @@ def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: D
                 f"ngspice run of {deck.name!r} exceeded its timeout of {timeout_s:g} s and was killed",
                 deck=deck.text, log=text, version=ngspice_version_or_unknown(),
                 hint="raise timeout_s, shorten the analysis (t_stop) or loosen the step (t_step)") from None
-    return (cwd / "process.log").read_text(errors="replace")
+    text = (cwd / "process.log").read_text(errors="replace")
+    if limits.explain(proc.returncode):
+        raise SimulatorError(f"ngspice run of {deck.name!r} was stopped by {limits.explain(proc.returncode)}",
+                             deck=deck.text, log=text, version=ngspice_version_or_unknown(),
+                             hint="shorten the analysis or save fewer vectors; raise the limit only for a "
+                                  "netlist you trust")
+    return text
 
 
 def ngspice_version_or_unknown() -> str:
@@ -161,6 +242,7 @@ def ngspice_version_or_unknown() -> str:
         return "unknown"
 
 
+_OUT_OF_MEMORY = re.compile(r"can't allocate|out of memory|MemoryError|bad_alloc|cannot allocate memory", re.I)
 _MISSING_FILE = re.compile(r"could not find (include|library)|can't find (the )?(include|library)|"
                            r"cannot open file|no such file|could not find the library", re.I)
 _NO_CONVERGENCE = re.compile(r"timestep too small|transient op failed|iteration limit reached|too many iterations|"
@@ -202,12 +284,12 @@ def classify_log(log: str, deck: Deck, have_data: bool) -> None:
                              hint="read the log below; the netlist needs a .tran/.dc/.op analysis")
 
 
-def _run_batch(folder: Path, deck: Deck, timeout_s: float):
+def _run_batch(folder: Path, deck: Deck, timeout_s: float, limits: Limits | None = None):
     exe = shutil.which("ngspice")
     if exe is None:
         raise SimulatorNotFoundError(f"the ngspice program is not on PATH; {_APT_HINT}")
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    log = _run_process([exe, "-b", "-r", "out.raw", "deck.cir"], folder, env, timeout_s, deck)
+    log = _run_process([exe, "-n", "-b", "-r", "out.raw", "deck.cir"], folder, dict(os.environ), timeout_s, deck,
+                       limits)
     vectors = {}
     if (folder / "out.raw").exists() and (folder / "out.raw").stat().st_size:
         try:
@@ -218,12 +300,12 @@ def _run_batch(folder: Path, deck: Deck, timeout_s: float):
     return vectors, log, ngspice_version(), None
 
 
-def _run_shared(folder: Path, deck: Deck, timeout_s: float):
+def _run_shared(folder: Path, deck: Deck, timeout_s: float, limits: Limits | None = None):
     env = _shared_library_env()
     package_root = str(PACKAGE_DIR.parent)  # the folder that holds the hwsim package
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "hwsim.circuit._ngspice_worker", str(folder)]
-    process_log = _run_process(cmd, folder, env, timeout_s, deck)
+    process_log = _run_process(cmd, folder, env, timeout_s, deck, limits)
     meta_path = folder / "meta.json"
     if not meta_path.exists():
         raise SimulatorError(f"the ngspice worker for {deck.name!r} died without a result",
@@ -242,13 +324,14 @@ def _run_shared(folder: Path, deck: Deck, timeout_s: float):
 
 
 def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_TIMEOUT_S,
-             keep_dir: str | Path | None = None) -> SpiceResult:
+             keep_dir: str | Path | None = None, limits: Limits | None = None) -> SpiceResult:
     """Run ``deck`` with ngspice and return its waveforms.
 
     ``backend``: ``"shared"`` (PySpice + libngspice in a child process) or ``"batch"``
     (``ngspice -b``). ``timeout_s``: wall-clock limit in seconds; the run is killed past it
     (:class:`SimulationTimeout`). ``keep_dir``: folder to keep the deck, log and data in
-    (default: a temporary folder, removed afterwards).
+    (default: a temporary folder, removed afterwards). ``limits``: resource limits of the ngspice
+    process (default :meth:`Limits.default`).
     """
     if backend not in BACKENDS:
         raise InputError(f"unknown SPICE backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -265,11 +348,18 @@ def run_deck(deck: Deck, *, backend: str = "shared", timeout_s: float = DEFAULT_
         folder.mkdir(parents=True, exist_ok=True)
     try:
         (folder / ".spiceinit").write_text(SPICEINIT)
+        (folder / "spinit").write_text(_spinit())
         (folder / "deck.cir").write_text(deck.text)
         start = time.perf_counter()
         runner = _run_shared if backend == "shared" else _run_batch
-        vectors, log, version, pyspice = runner(folder, deck, timeout_s)
+        limits = limits or Limits.default()
+        vectors, log, version, pyspice = runner(folder, deck, timeout_s, limits)
         elapsed = time.perf_counter() - start
+        if _OUT_OF_MEMORY.search(log):
+            raise SimulatorError(f"ngspice run of {deck.name!r} ran out of memory under its address-space limit "
+                                 f"({limits.memory_mb:g} MiB; HWSIM_SPICE_MEMORY_MB)", deck=deck.text, log=log,
+                                 version=version, hint="shorten the analysis or save fewer vectors; raise the "
+                                 "limit only for a netlist you trust")
         classify_log(log, deck, have_data=bool(vectors))
         return SpiceResult(deck=deck, vectors=vectors, log=log, backend=backend,
                            ngspice_version=version, pyspice_version=pyspice, elapsed_s=elapsed,

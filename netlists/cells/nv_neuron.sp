@@ -1,4 +1,5 @@
 * hwsim cell: differentiating ("Nv") neuron.
+* hwsim-cell: kind=neuron subckt=nv_neuron u=u x=x o=o supply=vdd ground=vss
 *
 *   u --||-- x --[schmitt_inv]-- o
 *       C    |

@@ -1,4 +1,5 @@
 * hwsim cell: inverting CMOS Schmitt trigger, 6-transistor core + two-inverter output buffer.
+* hwsim-cell: kind=schmitt subckt=schmitt_inv in=x out=o supply=vdd ground=vss
 *
 * Core (input x, core output y):
 *   pull-up stack   P1 (vdd -> pm, gate x), P2 (pm -> y, gate x); feedback P3 (pm -> vss, gate y)
