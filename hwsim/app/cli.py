@@ -80,7 +80,9 @@ def eng(value: float, unit: str, digits: int = 4) -> str:
 
 def _print_characterization(result) -> None:
     c, cell = result.conditions, result.cell
-    print(f"hwsim characterize: {c.library} {c.corner}, VDD {c.vdd_v:g} V, {c.temp_c:g} C, "
+    where = f"cell {c.cell.label} (sha256 {c.cell.sha256[:16]})" if c.cell else "built-in cell"
+    models = c.library if c.cell is None or not c.cell.own_models else f"models {c.cell.models}"
+    print(f"hwsim characterize: {where}, {models} {c.corner}, VDD {c.vdd_v:g} V, {c.temp_c:g} C, "
           f"R {eng(c.r_ohm, 'ohm')}, C {eng(c.c_f, 'F')}, clamp {'on' if c.clamp else 'off'}")
     print("\nneuron")
     rows = [("VT+", eng(cell.vt_plus_v, "V"), f"{cell.vt_plus_v / c.vdd_v:.3f} VDD"),
@@ -116,7 +118,16 @@ def _parser_characterize(sub) -> None:
                                     "of N, and supply energies.", epilog=EXIT_CODES)
     ch.add_argument("--library", choices=LIBRARIES, default="sky130",
                     help="device library (default sky130: the real SkyWater models)")
-    ch.add_argument("--corner", choices=CORNERS, default="tt")
+    ch.add_argument("--corner", default="tt", help=f"corner: {', '.join(CORNERS)} (default tt), or a section "
+                    "of the cell's own model file")
+    ch.add_argument("--cell", metavar="FILE[:SUBCKT]", help="your own Schmitt-trigger or neuron subcircuit "
+                    "(default: the built-in cell); ports from its `* hwsim-cell:` header or --ports")
+    ch.add_argument("--ports", metavar="ROLE=PORT,...", help="port roles of --cell: in,out,supply,ground "
+                    "(Schmitt trigger) or u,x,o,supply,ground (neuron), e.g. in=A,out=Y,supply=VCC,ground=GND")
+    ch.add_argument("--models", metavar="FILE|none", help="model file of --cell (.lib FILE CORNER when it has "
+                    "sections, else .include), or none for a self-contained cell (default: --library)")
+    ch.add_argument("--allow-include", metavar="DIR", action="append", default=[],
+                    help="a folder --cell's .include/.lib lines may read besides its own (repeatable)")
     ch.add_argument("--vdd", type=_number, default=1.8, help="supply in V (default 1.8)")
     ch.add_argument("--temp", type=_number, default=27.0, help="temperature in deg C (default 27)")
     ch.add_argument("--r", type=_number, default=1e6, help="neuron resistor in ohm, SPICE numbers "
@@ -136,11 +147,15 @@ def _parser_characterize(sub) -> None:
 
 
 def _cmd_characterize(args) -> int:
+    from hwsim.circuit.cell import load_cell
     from hwsim.circuit.characterize import Conditions, characterize
 
+    if (args.ports or args.models or args.allow_include) and not args.cell:
+        raise InputError("--ports, --models and --allow-include describe --cell FILE; pass --cell too")
+    cell = load_cell(args.cell, args.ports, args.models, args.allow_include) if args.cell else None
     cond = Conditions(library=args.library, corner=args.corner, vdd_v=args.vdd, temp_c=args.temp,
                       r_ohm=args.r, c_f=args.c, clamp=not args.no_clamp, backend=args.backend,
-                      timeout_s=args.timeout)
+                      timeout_s=args.timeout, cell=cell)
     if args.csv:
         _check_target(args.csv, "--csv")
     bar, progress = _progress_bar(3 + len(args.ring_sizes), "characterize", args.quiet)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim import __version__
+from hwsim.circuit.cell import CELL_KEYS, cell_from_table
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import InputError
 from hwsim.files import check_name
@@ -51,7 +52,7 @@ _LATTICE_KEYS = fields_of(LatticeSpec, exclude=("rule", "sw_k", "sw_p", "seed"))
 #: lattice and simulation keys are the fields of the dataclasses they become.
 SCHEMA: dict[str, dict[str, object]] = {
     "": {"name": str},
-    "circuit": fields_of(Conditions, exclude=("backend", "timeout_s")),
+    "circuit": {**fields_of(Conditions, exclude=("backend", "timeout_s", "cell")), **CELL_KEYS},
     "spice": {"backend": str, "timeout_s": float, "periods": int},
     "calibration": {"card": str, "ring_sizes": (list, int), "validate_ring_sizes": (list, int),
                     "period_rel": float, "threshold_vdd": float, "allow_out_of_tolerance": bool},
@@ -132,7 +133,8 @@ def _build(data: dict, source: Path, sha: str) -> PipelineConfig:
     name = check_name(data.get("name", source.stem), f"{source}: name")
     spice = sec["spice"]
     try:
-        cond = Conditions(**sec["circuit"], backend=spice.get("backend", "shared"),
+        cell = cell_from_table(sec["circuit"], source.parent)
+        cond = Conditions(**sec["circuit"], cell=cell, backend=spice.get("backend", "shared"),
                           timeout_s=float(spice.get("timeout_s", 600.0)))
     except InputError as exc:
         raise InputError(f"{source}: [circuit]/[spice] {exc}") from None
@@ -439,7 +441,7 @@ def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, ou
     result = PipelineResult(config=cfg)
     sec = cfg.sections
     if cfg.recipe is not None:
-        card_inputs = {"circuit": vars(cfg.conditions), "spice": sec["spice"], "calibration": sec["calibration"],
+        card_inputs = {"circuit": cfg.conditions.to_dict(), "spice": sec["spice"], "calibration": sec["calibration"],
                        "netlists": netlist_hashes()}
     else:
         card_inputs = {"card_sha256": hashlib.sha256(cfg.card_file.read_bytes()).hexdigest()}

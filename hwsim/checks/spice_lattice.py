@@ -57,7 +57,8 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
     if spec.rule != "capacitive":
         raise InputError("the transistor-level lattice combines inputs capacitively: use rule='capacitive'")
     check_spice_size(spec, lattice.n_rings)
-    cond = Conditions(**{k: card.conditions[k] for k in _CONDITION_KEYS}, backend=backend, timeout_s=timeout_s)
+    cond = Conditions(**{k: card.conditions[k] for k in _CONDITION_KEYS}, cell=card.conditions.get("cell"),
+                      backend=backend, timeout_s=timeout_s)
     kicks = tuple(sorted({int(k) for k in lattice.rings[:, 0]}))
     kick_at = cond.rc_s
     net = lattice.network

@@ -40,7 +40,8 @@ from pathlib import Path
 from hwsim.circuit.policy import NetlistPolicyError, allowed_roots, check_file, include_target
 from hwsim.errors import NetlistError
 
-__all__ = ["Cell", "ROLES", "WRAPPERS", "load_cell", "subckts", "cell_from_dict", "BUILTIN_SWAP"]
+__all__ = ["Cell", "CELL_KEYS", "cell_from_table", "ROLES", "WRAPPERS", "load_cell", "subckts", "cell_from_dict",
+           "BUILTIN_SWAP"]
 
 #: Port roles of each cell kind, in the order the wrapper connects them.
 ROLES = {"schmitt": ("in", "out", "supply", "ground"), "neuron": ("u", "x", "o", "supply", "ground")}
@@ -83,8 +84,10 @@ class Cell:
 
     def to_dict(self) -> dict:
         """JSON-ready form (what cards and sweeps store)."""
-        return {"path": self.path, "subckt": self.subckt, "kind": self.kind, "ports": list(self.ports),
-                "roles": list(self.roles), "models": self.models, "allow_include": list(self.allow_include),
+        models = _stored_path(self.models) if self.models not in (None, "none") else self.models
+        return {"path": _stored_path(self.path), "subckt": self.subckt, "kind": self.kind, "ports": list(self.ports),
+                "roles": list(self.roles), "models": models,
+                "allow_include": [_stored_path(a) for a in self.allow_include],
                 "sha256": self.sha256}
 
     def model_lines(self, corner: str) -> list[str]:
@@ -218,7 +221,8 @@ def check_ports(name: str, ports: Sequence[str], elements: Sequence[list[str]], 
         raise NetlistError(f"{label}: two roles name the same port ({roles}); each role needs its own port")
     uses: dict[str, int] = {}
     for words in elements:
-        for node in _element_nodes(words):
+        sensed = re.findall(r"\bv\(\s*([\w.]+)\s*(?:,\s*([\w.]+)\s*)?\)", " ".join(words), re.IGNORECASE)
+        for node in [*_element_nodes(words), *(n for pair in sensed for n in pair if n)]:
             uses[node.lower()] = uses.get(node.lower(), 0) + 1
     for role, port in roles.items():
         if uses.get(port.lower(), 0) == 0:
@@ -320,13 +324,59 @@ def cell_from_dict(data: Mapping | Cell | None) -> Cell | None:
     is re-read and re-checked, and must still have the stored SHA-256."""
     if data is None or isinstance(data, Cell):
         return data
+    if isinstance(data, str):
+        return load_cell(data)
     if not isinstance(data, Mapping) or "path" not in data:
         raise NetlistError(f"cell: expected a table with path, subckt, ports ..., got {data!r}")
     ports = ",".join(f"{r}={p}" for r, p in zip(data.get("roles", ()), data.get("ports", ())))
-    cell = load_cell(f"{data['path']}:{data.get('subckt', '')}" if data.get("subckt") else data["path"],
+    path = _from_root(str(data["path"]))
+    models = data.get("models")
+    models = _from_root(models) if models and models != "none" else models
+    cell = load_cell(f"{path}:{data['subckt']}" if data.get("subckt") else path,
                      ports=(ports + f",kind={data.get('kind', 'schmitt')}") if ports else None,
-                     models=data.get("models"), allow_include=data.get("allow_include", ()))
+                     models=models, allow_include=[_from_root(a) for a in data.get("allow_include", ())])
     if data.get("sha256") and data["sha256"] != cell.sha256:
         raise NetlistError(f"cell {data['path']} changed since it was recorded (sha256 {data['sha256'][:16]} -> "
                            f"{cell.sha256[:16]}); recalibrate with the current file")
     return cell
+
+
+#: Config keys that describe a foreign cell (``[circuit]`` of a pipeline config, ``[conditions]``
+#: of a recipe): ``cell = "FILE[:SUBCKT]"``, ``ports = "in=A,out=Y,..."``, ``models = "FILE"|"none"``,
+#: ``allow_include = ["DIR", ...]``; paths are relative to the config file's folder.
+CELL_KEYS = {"cell": str, "ports": str, "models": str, "allow_include": (list, str)}
+
+
+def _stored_path(path: str) -> str:
+    """``path`` relative to the repository root when it is inside a source checkout (cards and
+    configs stay portable), else absolute."""
+    from hwsim.files import source_checkout
+
+    root = source_checkout()
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(root)) if root and resolved.is_relative_to(root) else str(resolved)
+
+
+def _from_root(path: str) -> str:
+    from hwsim.files import source_checkout
+
+    root = source_checkout()
+    return str(root / path) if root and not Path(path).is_absolute() else path
+
+
+def cell_from_table(table: dict, base: Path) -> Cell | None:
+    """Pop :data:`CELL_KEYS` from a config ``table`` and load the cell they describe (``None``
+    without ``cell``); relative paths start at ``base`` (the config file's folder)."""
+    values = {k: table.pop(k) for k in list(CELL_KEYS) if k in table}
+    if "cell" not in values:
+        if values:
+            raise NetlistError(f"{', '.join(values)} given without cell = \"FILE[:SUBCKT]\"")
+        return None
+    file_text, colon, sub = values["cell"].rpartition(":")
+    if not colon or "/" in sub or sub.endswith(".sp"):
+        file_text, sub = values["cell"], ""
+    spec = str(base / Path(file_text).expanduser()) + (f":{sub}" if sub else "")
+    models = values.get("models")
+    if models and models.lower() != "none":
+        models = str(base / Path(models).expanduser())
+    return load_cell(spec, values.get("ports"), models, [str(base / d) for d in values.get("allow_include", [])])

@@ -92,6 +92,13 @@ class Conditions:
         by 0.5 %."""
         return self.rc_s / 200
 
+    @property
+    def step_rise_s(self) -> float:
+        """Rise time of the step bench's input in s: 1 ns, or 1e-4 RC for slow (discrete) neurons,
+        whose real drivers (tens of ohm into C) cannot make a 1 ns edge either; an ideal 1 ns edge
+        into 0.22 uF would need amperes through the input clamp."""
+        return max(1e-9, 1e-4 * self.rc_s)
+
     def to_dict(self) -> dict:
         """JSON-ready dictionary (the cell as :meth:`~hwsim.circuit.cell.Cell.to_dict`)."""
         data = asdict(self)
@@ -224,7 +231,7 @@ def run_step(cond: Conditions, u_amp_v: float | None = None):
     and return the SpiceResult."""
     from hwsim.circuit.spice import run_deck
 
-    t_edge, t_rise, t_hold = cond.rc_s, 1e-9, 6 * cond.rc_s
+    t_edge, t_rise, t_hold = cond.rc_s, cond.step_rise_s, 6 * cond.rc_s
     t_stop = t_edge + t_hold + 3 * cond.rc_s
     deck = cond.render("benches/step.sp", params={
         **cond.params(), "u_amp": cond.vdd_v if u_amp_v is None else u_amp_v, "t_edge": t_edge, "t_rise": t_rise,
@@ -238,7 +245,7 @@ def measure_step(cond: Conditions, vt_plus_v: float | None = None, result=None) 
     6 RC later; the falling edge gives the clamp level (``x_min_v``). ``result``: a finished
     :func:`run_step` to reuse."""
     res = result if result is not None else run_step(cond)
-    t_edge, t_rise, t_hold = cond.rc_s, 1e-9, 6 * cond.rc_s
+    t_edge, t_rise, t_hold = cond.rc_s, cond.step_rise_s, 6 * cond.rc_s
     t, x, o = res.time, res["x"], res["o"]
     rising = (t >= t_edge + t_rise) & (t < t_edge + t_hold)
     i_peak = np.flatnonzero(rising)[np.argmax(x[rising])]

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim import __version__
+from hwsim.circuit.cell import CELL_KEYS, cell_from_table
 from hwsim.circuit.characterize import (
     Conditions,
     hop_estimate,
@@ -69,9 +70,11 @@ FITTABLE = ("vt_minus_v", "vt_plus_v", "tau_s", "v_clamp_v", "delay_s")
 PRESETS = {"paper": paper_preset}
 #: Sections, keys and types of a recipe: every [conditions] key is a Conditions field, one value
 #: or a list of them (a list makes a sweep, one card per combination).
+_NOT_CONDITIONS = ("backend", "timeout_s", "cell")
 _SCHEMA = {
     "card": {"name": str, "output": str, "preset": str},
-    "conditions": {k: OneOrList(t) for k, t in fields_of(Conditions, exclude=("backend", "timeout_s")).items()},
+    "conditions": {**{k: OneOrList(t) for k, t in fields_of(Conditions, exclude=_NOT_CONDITIONS).items()},
+                   **CELL_KEYS},
     "spice": {"backend": str, "timeout_s": float, "periods": int},
     "fit": {"parameters": (list, str), "ring_sizes": list, "validate_ring_sizes": list, "bounds": dict},
     "tolerance": {"period_rel": float, "threshold_vdd": float},
@@ -141,12 +144,17 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
     if preset is not None and preset not in PRESETS:
         raise InputError(f"{source}: card.preset {preset!r} unknown; choose {', '.join(PRESETS)}")
     spice, fit, tol = data.get("spice", {}), data.get("fit", {}), data.get("tolerance", {})
-    grid = {k: v if isinstance(v, list) else [v] for k, v in data.get("conditions", {}).items()}
+    table = dict(data.get("conditions", {}))
+    try:
+        cell = cell_from_table(table, source.parent)
+    except InputError as exc:
+        raise InputError(f"{source}: [conditions] {exc}") from None
+    grid = {k: v if isinstance(v, list) else [v] for k, v in table.items()}
     conditions = []
     for combo in itertools.product(*grid.values()):
         values = dict(zip(grid, combo))
         try:
-            conditions.append(Conditions(**values, backend=spice.get("backend", "shared"),
+            conditions.append(Conditions(**values, cell=cell, backend=spice.get("backend", "shared"),
                                          timeout_s=float(spice.get("timeout_s", 600.0))))
         except (InputError, TypeError) as exc:
             raise InputError(f"{source}: conditions {values}: {exc}") from None
@@ -180,7 +188,7 @@ def card_name(template: str, cond: Conditions, source: Path | str = "recipe") ->
     """The card name that recipe name ``template`` gives at ``cond``: each ``{field}`` replaced by
     that condition's value (``sky130_{corner}`` -> ``sky130_tt``), checked against hwsim's safe-name
     rule (:data:`hwsim.files.SAFE_NAME_RULE`)."""
-    values = {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")}
+    values = {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s", "cell")}
     what = f"{source}: card.name"
     return check_name(fill_placeholders(template, values, what), what)
 
@@ -278,6 +286,8 @@ def _measured_card(name: str, cond: Conditions, step: dict, vt_plus: float) -> M
     params = {k: Parameter(value=v, unit=PARAM_SPECS[k].unit, stderr=e, source=s) for k, (v, e, s) in values.items()}
     conditions = {"library": cond.library, "corner": cond.corner, "vdd_v": cond.vdd_v, "temp_c": cond.temp_c,
                   "r_ohm": cond.r_ohm, "c_f": cond.c_f, "clamp": cond.clamp}
+    if cond.cell is not None:
+        conditions["cell"] = cond.cell.to_dict()
     return ModelCard(name=name, parameters=params, conditions=conditions)
 
 
