@@ -158,8 +158,8 @@ def test_resource_limits_stop_ngspice_with_a_named_limit(tmp_path):
         run_deck(render(BENCH_DIR, text=ring_netlist(8, library="generic"),
                         params={"t_stop": 1.0, "t_step": 1e-6}), backend="batch", limits=Limits(cpu_s=1),
                  timeout_s=60)
-    with pytest.raises(SimulatorError, match=r"out of memory under its address-space limit \(40 MiB"):
-        run_deck(deck, backend="batch", limits=Limits(memory_mb=40), timeout_s=60)
+    with pytest.raises(SimulatorError, match=r"out of memory under its address-space limit \(16 MiB"):
+        run_deck(deck, backend="batch", limits=Limits(memory_mb=16), timeout_s=60)
 
 
 def test_ngspice_runs_without_a_shell_in_a_fresh_folder():

@@ -242,7 +242,8 @@ def ngspice_version_or_unknown() -> str:
         return "unknown"
 
 
-_OUT_OF_MEMORY = re.compile(r"can't allocate|out of memory|MemoryError|bad_alloc|cannot allocate memory", re.I)
+_OUT_OF_MEMORY = re.compile(r"can't allocate|failed to map segment|out of memory|MemoryError|bad_alloc|"
+                            r"cannot allocate memory", re.I)
 _MISSING_FILE = re.compile(r"could not find (include|library)|can't find (the )?(include|library)|"
                            r"cannot open file|no such file|could not find the library", re.I)
 _NO_CONVERGENCE = re.compile(r"timestep too small|transient op failed|iteration limit reached|too many iterations|"
