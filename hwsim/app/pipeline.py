@@ -180,9 +180,9 @@ def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Pa
     fit.update({k: cal[k] for k in ("ring_sizes", "validate_ring_sizes") if k in cal})
     tol = {k: cal[k] for k in ("period_rel", "threshold_vdd") if k in cal}
     recipe_data = {"card": {"name": f"{name}_card", "output": "unused.json"},
-                   "conditions": {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s")},
+                   "conditions": {k: v for k, v in vars(cond).items() if k not in ("backend", "timeout_s", "cell")},
                    "spice": sec["spice"], "fit": fit, "tolerance": tol}
-    return None, recipe_from_dict(recipe_data, source, sha)
+    return None, recipe_from_dict(recipe_data, source, sha, cell=cond.cell)
 
 
 def _check_run(sec: dict, spec, source: Path) -> None:

@@ -213,12 +213,12 @@ def check_ports(name: str, ports: Sequence[str], elements: Sequence[list[str]], 
         if port.lower() not in lower:
             raise NetlistError(f"{label}: role {role}={port} names no port of subckt {name} (ports: "
                                f"{' '.join(ports)}); fix the hwsim-cell header or --ports")
+    if len({v.lower() for v in roles.values()}) != len(roles):
+        raise NetlistError(f"{label}: two roles name the same port ({roles}); each role needs its own port")
     unmapped = [p for p in ports if p.lower() not in {v.lower() for v in roles.values()}]
     if unmapped:
         raise NetlistError(f"{label}: port(s) {', '.join(unmapped)} of subckt {name} have no role, so they would "
                            f"float; map every port ({', '.join(roles)}) in the header or --ports")
-    if len({v.lower() for v in roles.values()}) != len(roles):
-        raise NetlistError(f"{label}: two roles name the same port ({roles}); each role needs its own port")
     uses: dict[str, int] = {}
     for words in elements:
         sensed = re.findall(r"\bv\(\s*([\w.]+)\s*(?:,\s*([\w.]+)\s*)?\)", " ".join(words), re.IGNORECASE)

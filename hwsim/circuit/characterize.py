@@ -223,7 +223,24 @@ def measure_hysteresis(cond: Conditions, t_ramp_s: float = 20e-6, result=None) -
     """VT+ and VT- (V) from a triangle sweep of the Schmitt input (:func:`run_hysteresis`;
     ``result``: a finished one to reuse)."""
     res = result if result is not None else run_hysteresis(cond, t_ramp_s)
-    return thresholds(res.time, res["x"], res["o"], cond.vdd_v)
+    t, x, o, vdd = res.time, res["x"], res["o"], cond.vdd_v
+    what = f"cell {cond.cell.label}" if cond.cell else "the built-in cell"
+    falls, rises = crossings(t, o, vdd / 2, "falling"), crossings(t, o, vdd / 2, "rising")
+    if len(falls) == 0 and len(rises) == 0:
+        raise MeasurementError(f"{what} does not switch: its output stayed between {np.min(o):.3g} V and "
+                               f"{np.max(o):.3g} V while the input swept 0 -> {vdd:g} V -> 0 (check the ports, "
+                               "the supply and the models)")
+    first = min([*falls[:1], *rises[:1]])
+    if len(rises) and first == rises[0] and first < t_ramp_s:
+        raise MeasurementError(f"{what} switches the wrong way: its output rose through {vdd / 2:g} V at input "
+                               f"{np.interp(first, t, x):.3g} V on the rising sweep; hwsim needs an inverting "
+                               "Schmitt trigger (add an inverter or swap the output port)")
+    vt_plus, vt_minus = thresholds(t, x, o, vdd)
+    if vt_plus - vt_minus < 0.01 * vdd:
+        raise MeasurementError(f"{what} has no hysteresis: its output switched at {vt_plus:.3g} V rising and "
+                               f"{vt_minus:.3g} V falling; a differentiating neuron needs VT+ - VT- of at least "
+                               f"{0.01 * vdd:.3g} V (1 % of VDD)")
+    return vt_plus, vt_minus
 
 
 def run_step(cond: Conditions, u_amp_v: float | None = None):

@@ -133,9 +133,11 @@ def load_recipe(path: str | Path) -> Recipe:
     return recipe_from_dict(data, source, hashlib.sha256(raw).hexdigest())
 
 
-def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
+def recipe_from_dict(data: Mapping, source: Path, sha256: str, cell=None) -> Recipe:
     """Check and parse a recipe's tables (as :func:`load_recipe` reads them from TOML); ``source``
-    names where they came from in error messages and provenance, ``sha256`` identifies them."""
+    names where they came from in error messages and provenance, ``sha256`` identifies them.
+    ``cell``: a loaded :class:`~hwsim.circuit.cell.Cell` (a pipeline's), else the recipe's own
+    ``cell`` keys."""
     check_sections(data, _SCHEMA, source)
     card = data.get("card", {})
     if "output" not in card:
@@ -146,7 +148,7 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str) -> Recipe:
     spice, fit, tol = data.get("spice", {}), data.get("fit", {}), data.get("tolerance", {})
     table = dict(data.get("conditions", {}))
     try:
-        cell = cell_from_table(table, source.parent)
+        cell = cell_from_table(table, source.parent) if cell is None else cell
     except InputError as exc:
         raise InputError(f"{source}: [conditions] {exc}") from None
     grid = {k: v if isinstance(v, list) else [v] for k, v in table.items()}

@@ -1,0 +1,100 @@
+"""Foreign cells: the port checks, the built-in cell through the same interface, errors with evidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hwsim.circuit.cell import load_cell
+from hwsim.circuit.characterize import Conditions, measure_hysteresis
+from hwsim.circuit.devices import NETLIST_DIR
+from hwsim.errors import MeasurementError, NetlistError
+
+#: Behavioural inverter cells (ngspice B sources; ``models = none``) with a chosen transfer.
+BEHAVIOURAL = """\
+* hwsim-cell: kind=schmitt subckt=cell in=a out=y supply=vp ground=vn models=none
+.subckt cell a y vp vn
+Ra a vn 1meg
+Bo yi vn V = {expr}
+Ro yi y 100
+Cy y vn 10f
+.ends cell
+"""
+NO_HYSTERESIS = "v(vp, vn) * 0.5 * (1 - tanh(50 * (v(a, vn) - 0.5 * v(vp, vn))))"
+WRONG_WAY = "v(vp, vn) * 0.5 * (1 + tanh(50 * (v(a, vn) - 0.5 * v(vp, vn))))"
+STUCK = "v(vp, vn) + 0 * v(a, vn)"
+
+
+def _write(tmp_path: Path, text: str, name: str = "cell.sp") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_builtin_cells_pass_the_same_checks():
+    schmitt = load_cell(str(NETLIST_DIR / "cells" / "schmitt.sp"))
+    neuron = load_cell(str(NETLIST_DIR / "cells" / "nv_neuron.sp"))
+    assert (schmitt.kind, schmitt.ports, schmitt.roles) == ("schmitt", ("x", "o", "vdd", "vss"),
+                                                            ("in", "out", "supply", "ground"))
+    assert neuron.kind == "neuron" and neuron.roles == ("u", "x", "o", "supply", "ground")
+
+
+def test_builtin_schmitt_as_a_foreign_cell_gives_the_builtin_thresholds():
+    """The same transistors reached through the wrapper: VT+ and VT- equal to 1 uV (the decks
+    differ only in subcircuit nesting, so ngspice solves the same equations)."""
+    builtin = measure_hysteresis(Conditions(library="generic"))
+    foreign = measure_hysteresis(Conditions(library="generic",
+                                            cell=load_cell(str(NETLIST_DIR / "cells" / "schmitt.sp"))))
+    assert foreign == pytest.approx(builtin, abs=1e-6)
+    assert 0.3 < builtin[0] / 1.8 < 0.7 and builtin[1] < builtin[0]
+
+
+@pytest.mark.parametrize("ports, message", [
+    ("in=a,out=y,supply=vp", "missing ground"),
+    ("in=a,out=y,supply=vp,ground=vq", "role ground=vq names no port of subckt cell"),
+    ("in=a,out=y,supply=vp,ground=vp", "two roles name the same port"),
+])
+def test_port_declarations_are_checked(ports, message, tmp_path):
+    path = _write(tmp_path, BEHAVIOURAL.format(expr=NO_HYSTERESIS).split("\n", 1)[1])  # no header
+    with pytest.raises(NetlistError, match=message):
+        load_cell(str(path), ports=ports)
+
+
+def test_unmapped_and_floating_ports_and_nodes_are_named(tmp_path):
+    extra = _write(tmp_path, BEHAVIOURAL.replace(".subckt cell a y vp vn", ".subckt cell a y vp vn en")
+                   .format(expr=NO_HYSTERESIS), "extra.sp")
+    with pytest.raises(NetlistError, match=r"port\(s\) en of subckt cell have no role, so they would float"):
+        load_cell(str(extra))
+    floating = _write(tmp_path, BEHAVIOURAL.replace("Ra a vn 1meg\n", "").format(expr="v(vp, vn)"), "float.sp")
+    with pytest.raises(NetlistError, match=r"port a \(in\) of subckt cell connects to no element inside it"):
+        load_cell(str(floating))
+    dangling = _write(tmp_path, BEHAVIOURAL.replace("Cy y vn 10f", "Cy y nowhere 10f")
+                      .format(expr=NO_HYSTERESIS), "dangling.sp")
+    with pytest.raises(NetlistError, match=r"internal node\(s\) nowhere .* only one element terminal"):
+        load_cell(str(dangling))
+    with pytest.raises(NetlistError, match="no subckt 'other'; it defines cell"):
+        load_cell(f"{dangling}:other")
+
+
+def test_model_file_sections_are_the_corners(tmp_path):
+    models = _write(tmp_path, "* two corners\n.lib tt\n.model dd D(is=1e-14)\n.endl tt\n"
+                              ".lib ss\n.model dd D(is=1e-15)\n.endl ss\n", "models.lib")
+    cell = load_cell(str(_write(tmp_path, BEHAVIOURAL.format(expr=NO_HYSTERESIS))), models=str(models))
+    assert cell.sections == ("tt", "ss")
+    assert cell.model_lines("ss") == [f'.lib "{models.resolve()}" ss']
+    with pytest.raises(NetlistError, match="has no section 'ff'; it has tt, ss"):
+        cell.model_lines("ff")
+    with pytest.raises(Exception, match="is not a section of cell"):
+        Conditions(cell=cell, corner="ff")
+
+
+@pytest.mark.parametrize("expr, message", [
+    (NO_HYSTERESIS, r"has no hysteresis: its output switched at 0\.9\d* V rising and 0\.9\d* V falling"),
+    (WRONG_WAY, r"switches the wrong way: its output rose through 0\.9 V at input 0\.9\d* V"),
+    (STUCK, r"does not switch: its output stayed between 1\.8 V and 1\.8 V"),
+])
+def test_broken_cells_are_reported_with_what_was_measured(expr, message, tmp_path):
+    cell = load_cell(str(_write(tmp_path, BEHAVIOURAL.format(expr=expr))))
+    with pytest.raises(MeasurementError, match=message):
+        measure_hysteresis(Conditions(cell=cell, backend="batch"))
