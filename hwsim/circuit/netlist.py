@@ -320,7 +320,7 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
     for j, c in enumerate(extra_caps):
         lines.append(f"Ce{j} o{c.src} x{c.dst} {format_spice_number(c.c_f)}")
     for k in kicks:
-        lines.append(f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1)")
+        lines.append(f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1e6)")
     lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(n_neurons)) + " i(vdd)")
     lines += [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
     return "\n".join(lines) + "\n"

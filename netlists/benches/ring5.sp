@@ -15,7 +15,7 @@ X1 o0 x1 o1 vdd 0 nv_neuron
 X2 o1 x2 o2 vdd 0 nv_neuron
 X3 o2 x3 o3 vdd 0 nv_neuron
 X4 o3 x4 o4 vdd 0 nv_neuron
-Ikick 0 x0 pulse(0 {kick_q/kick_t} {kick_at} 1n 1n {kick_t} 1)
+Ikick 0 x0 pulse(0 {kick_q/kick_t} {kick_at} 1n 1n {kick_t} 1e6)
 .options method=gear
 .save v(o0) v(o1) v(o2) v(o3) v(o4) v(x0) i(vdd)
 .tran {t_step} {t_stop} 0 {t_step}
