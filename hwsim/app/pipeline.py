@@ -318,7 +318,7 @@ def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None
     n_steps = config.n_steps(card)
     with tqdm(total=n_steps, desc=f"  lattice {lattice.n_neurons} neurons ({config.engine})", unit="step",
               unit_scale=True, leave=False, disable=quiet) as bar:
-        run = simulate(card, lattice, config, progress=bar.update)
+        run = simulate(card, lattice, config, progress=lambda steps, *_: bar.update(steps))
     save_run(run, folder / "run.npz")
 
 

@@ -127,6 +127,15 @@ def _table(rows, columns=None) -> str:
     return Markup(frame.to_html(index=False, float_format=lambda v: f"{v:.5g}", border=0, classes="tbl"))
 
 
+def _cell_row(cell) -> dict:
+    """The neuron cell a card was calibrated from: file, subcircuit, port roles, models, SHA-256."""
+    if not isinstance(cell, dict):
+        return {"cell": "built-in (netlists/cells/nv_neuron.sp + schmitt.sp)"}
+    roles = ", ".join(f"{r}={p}" for r, p in zip(cell.get("roles", ()), cell.get("ports", ())))
+    return {"cell file": cell.get("path"), "subckt": cell.get("subckt"), "kind": cell.get("kind"), "ports": roles,
+            "models": cell.get("models") or "hwsim device library", "sha256": cell.get("sha256")}
+
+
 def _embed(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
@@ -170,7 +179,8 @@ def _circuit_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
     tables["card_parameters"] = params
     fit = _table(residuals) if residuals else "<p>card given by the config (no calibration in this run)</p>"
     return {"id": "circuit", "title": "Circuit, conditions and behavioural model card", "figures": figs,
-            "tables": [("Conditions", _table([card.conditions])), ("Card parameters", _table(params)),
+            "tables": [("Conditions", _table([{k: v for k, v in card.conditions.items() if k != "cell"}])),
+                       ("Cell", _table([_cell_row(card.conditions.get("cell"))])), ("Card parameters", _table(params)),
                        ("Fit quality (calibration residuals)", fit)]}
 
 
