@@ -147,6 +147,12 @@ def _with_card(tmp: Path) -> str:
     return str(tmp)
 
 
+def _evil_cell(tmp: Path, extra: str) -> str:
+    """A valid behavioural Schmitt cell file ``evil.sp`` with ``extra`` lines from line 7 on."""
+    return _file(tmp, "evil.sp", "* hwsim-cell: kind=schmitt subckt=c in=a out=y supply=vp ground=vn models=none\n"
+                 ".subckt c a y vp vn\nRa a vn 1meg\nRy vp y 1k\nRz y vn 1k\n.ends c\n" + extra)
+
+
 def _a_file(tmp: Path) -> str:
     return _file(tmp, "plainfile", "x")
 
@@ -209,6 +215,16 @@ CASES = [
      "config record: 'some' unknown"),
     ("run record reference with power", lambda t: ["run", _config(t, lambda s: s.replace(
         'engine = "numpy"', 'engine = "numpy"\nrecord = "reference"'))], "power estimate needs every neuron's"),
+    ("run cell with a control block", lambda t: ["run", _evil_cell(t, ".control\nshell touch pwned\n.endc\n")
+                                                 and _config(t, lambda s: s + '[circuit]\ncell = "evil.sp"\n')],
+     "evil.sp, line 7: `.control` is not allowed"),
+    ("run cell including /etc/passwd", lambda t: ["run", _evil_cell(t, '.include "/etc/passwd"\n')
+                                                  and _config(t, lambda s: s + '[circuit]\ncell = "evil.sp"\n')],
+     "outside the allowed folders"),
+    ("characterize cell with shell line", lambda t: ["characterize", "--cell", _evil_cell(t, "shell rm -rf ~\n")],
+     "the interpreter command `shell`"),
+    ("characterize models without cell", lambda t: ["characterize", "--models", "none"], "pass --cell too"),
+    ("characterize cell missing", lambda t: ["characterize", "--cell", str(t / "nope.sp")], "no such file"),
     # -- hwsim sweep
     ("sweep name traversal", lambda t: ["sweep", _sweep(t, lambda s: s.replace('"s"', '"x/../../../../tmp/elsewhere"'))],
      "name ="),
