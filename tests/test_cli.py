@@ -49,7 +49,7 @@ def test_characterize_table_output():
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["--corner", "xx"], "invalid choice: 'xx'"),
+    (["--corner", "xx"], "unknown corner 'xx'"),
     (["--r", "abc"], "not a SPICE number"),
     (["--ring-sizes", "1-3"], "every size must be in 2..64"),
     (["--vdd", "12"], "vdd_v: 12.0 is outside"),
