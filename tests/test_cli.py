@@ -74,7 +74,7 @@ def test_missing_pdk_exits_3(tmp_path):
 
 
 def test_timeout_exits_1_with_log():
-    out = hwsim("characterize", "--library", "generic", "--ring-sizes", "8", "--periods", "100000",
+    out = hwsim("characterize", "--library", "generic", "--ring-sizes", "8", "--periods", "2000",
                 "--timeout", "2", "--quiet")
     assert out.returncode == 1, out.stderr
     assert "exceeded its timeout of 2 s" in out.stderr and "ngspice log" in out.stderr
