@@ -9,7 +9,7 @@ import pytest
 from hwsim.circuit.cell import load_cell
 from hwsim.circuit.characterize import Conditions, measure_hysteresis
 from hwsim.circuit.devices import NETLIST_DIR
-from hwsim.errors import MeasurementError, NetlistError
+from hwsim.errors import InputError, MeasurementError, NetlistError
 
 #: Behavioural inverter cells (ngspice B sources; ``models = none``) with a chosen transfer.
 BEHAVIOURAL = """\
@@ -98,3 +98,21 @@ def test_broken_cells_are_reported_with_what_was_measured(expr, message, tmp_pat
     cell = load_cell(str(_write(tmp_path, BEHAVIOURAL.format(expr=expr))))
     with pytest.raises(MeasurementError, match=message):
         measure_hysteresis(Conditions(cell=cell, backend="batch"))
+
+
+def test_sweep_points_carry_the_cell_and_its_hash(tmp_path):
+    """A ring sweep's ``cell`` is resolved against the sweep file's folder, and the point key
+    changes when the cell file does (no stale cached results for an edited cell)."""
+    from hwsim.app.sweep import load_sweep, point_key
+
+    cell = _write(tmp_path, BEHAVIOURAL.format(expr=NO_HYSTERESIS))
+    sweep_file = _write(tmp_path, 'name = "c"\nkind = "ring"\n[base]\ncell = "cell.sp"\nvdd_v = 5.0\n'
+                                  "[axes]\nring_size = [3, 4]\n", "s.toml")
+    sweep = load_sweep(sweep_file)
+    assert [p["cell"] for p in sweep.points] == [str(cell.resolve())] * 2
+    before = point_key("ring", sweep.points[0])
+    cell.write_text(cell.read_text() + "* edited\n")
+    assert point_key("ring", sweep.points[0]) != before
+    cell.write_text(cell.read_text() + ".control\n.endc\n")
+    with pytest.raises(InputError, match=r"cell\.sp, line 9: `\.control` is not allowed"):
+        load_sweep(sweep_file)

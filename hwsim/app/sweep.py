@@ -54,11 +54,11 @@ KINDS = ("ring", "lattice")
 #: editing that code re-runs the points (earlier results are kept but not reused).
 POINT_CODE = {"ring": ("errors", "units", "files", "circuit", "app.sweep"),
               "lattice": ("errors", "units", "files", "model", "lattice", "analysis", "app.sweep")}
-_COND_FIELDS = fields_of(Conditions)
+_COND_FIELDS = fields_of(Conditions, exclude=("cell",))
 _SPEC_FIELDS = fields_of(LatticeSpec, exclude=("sw_k", "sw_p", "seed"))
 _SIM_FIELDS = fields_of(SimConfig)
 #: Keys of a point: the fields of the dataclasses it becomes, plus the few of the sweep itself.
-_RING_KEYS = {**_COND_FIELDS, "ring_size": int, "periods": int}
+_RING_KEYS = {**_COND_FIELDS, "cell": str, "ring_size": int, "periods": int}
 _LATTICE_KEYS = {"card": str, **_SPEC_FIELDS, **_SIM_FIELDS, "n_times": int, "t_first_tau": float, "size": int}
 _KEYS = {"ring": _RING_KEYS, "lattice": _LATTICE_KEYS}
 _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 27.0, "r_ohm": 1e6, "c_f": 1e-12,
@@ -145,7 +145,7 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
     """Build the objects a point needs, so impossible values fail before any task starts."""
     try:
         if kind == "ring":
-            Conditions(**{k: point[k] for k in _COND_FIELDS})
+            Conditions(**{k: point[k] for k in _COND_FIELDS}, cell=point.get("cell"))
             if point["ring_size"] < 2 or point["periods"] < 3:
                 raise InputError("ring_size must be >= 2 and periods >= 3")
             if point.get("mismatch_seed") is not None and point["library"] != "sky130":
@@ -160,6 +160,16 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
             load_card(point["card"])
     except InputError as exc:
         raise InputError(f"{source}: point {_label(point)}: {exc}") from None
+
+
+def _cell_path(spec: str, source: Path) -> str:
+    """A ring point's ``cell = "FILE[:SUBCKT]"`` with FILE made absolute (relative to the sweep
+    file's folder); the cell's ports and models come from its ``* hwsim-cell:`` header."""
+    file_text, colon, sub = spec.rpartition(":")
+    if not colon or "/" in sub or sub.endswith(".sp"):
+        file_text, sub = spec, ""
+    path = (source.parent / Path(file_text).expanduser()).resolve()
+    return f"{path}:{sub}" if sub else str(path)
 
 
 def _label(point: Mapping) -> str:
@@ -196,6 +206,8 @@ def load_sweep(path: str | Path, *, allow_large: bool = False) -> Sweep:
             p = {**point, "_axes": labels}
             if kind == "ring":
                 p["mismatch_seed"] = seed
+                if p.get("cell"):
+                    p["cell"] = _cell_path(p["cell"], source)
             _validate_point(kind, p, source)
             points.append(p)
     return Sweep(path=source, name=name, kind=kind, base=base, axes=axes, samples=samples, first_seed=first,
@@ -209,9 +221,12 @@ def point_key(kind: str, point: Mapping) -> str:
     inputs = {"kind": kind, "hwsim": __version__, "code_sha256": source_hash(*POINT_CODE[kind]),
               **{k: v for k, v in point.items() if k != "_axes"}}
     if kind == "ring":
+        from hwsim.circuit.cell import load_cell
         from hwsim.circuit.netlist import netlist_hashes
 
         inputs["netlists"] = netlist_hashes()
+        if point.get("cell"):
+            inputs["cell_sha256"] = load_cell(point["cell"]).sha256
     else:
         from hwsim.model.card import card_to_json, load_card
 
@@ -227,7 +242,7 @@ def sweep_points(sweep: Sweep) -> list[tuple[str, dict]]:
 def _ring_point(p: Mapping) -> dict:
     from hwsim.circuit.characterize import Conditions, measure_ring, run_ring
 
-    cond = Conditions(**{k: p[k] for k in _COND_FIELDS})
+    cond = Conditions(**{k: p[k] for k in _COND_FIELDS}, cell=p.get("cell"))
     res = run_ring(cond, p["ring_size"], periods=p["periods"], mismatch_seed=p.get("mismatch_seed"))
     ring = measure_ring(cond, p["ring_size"], periods=p["periods"], result=res)
     if not ring.sustained:
