@@ -520,7 +520,7 @@ def _spice_processes(tmp_path: Path) -> list[int]:
 @pytest.mark.ngspice
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_killed_spice_run_leaves_no_ngspice_and_the_next_run_cleans_up(tmp_path, sig):
-    proc = _start(["characterize", "--library", "generic", "--ring-sizes", "8", "--periods", "100000", "--quiet",
+    proc = _start(["characterize", "--library", "generic", "--ring-sizes", "8", "--periods", "2000", "--quiet",
                    "--timeout", "600"], tmp_path)
     _wait_for(lambda: _spice_processes(tmp_path), 120, "an ngspice worker")
     time.sleep(4.0)  # past the short benches: the long ring run is going

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hwsim import __version__
+from hwsim.circuit.cell import resolve_spec
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import HwsimError, InputError
 from hwsim.files import check_name
@@ -162,16 +163,6 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
         raise InputError(f"{source}: point {_label(point)}: {exc}") from None
 
 
-def _cell_path(spec: str, source: Path) -> str:
-    """A ring point's ``cell = "FILE[:SUBCKT]"`` with FILE made absolute (relative to the sweep
-    file's folder); the cell's ports and models come from its ``* hwsim-cell:`` header."""
-    file_text, colon, sub = spec.rpartition(":")
-    if not colon or "/" in sub or sub.endswith(".sp"):
-        file_text, sub = spec, ""
-    path = (source.parent / Path(file_text).expanduser()).resolve()
-    return f"{path}:{sub}" if sub else str(path)
-
-
 def _label(point: Mapping) -> str:
     return ", ".join(f"{k}={v}" for k, v in point.items() if k in point.get("_axes", ()))
 
@@ -207,7 +198,7 @@ def load_sweep(path: str | Path, *, allow_large: bool = False) -> Sweep:
             if kind == "ring":
                 p["mismatch_seed"] = seed
                 if p.get("cell"):
-                    p["cell"] = _cell_path(p["cell"], source)
+                    p["cell"] = resolve_spec(p["cell"], source.parent)
             _validate_point(kind, p, source)
             points.append(p)
     return Sweep(path=source, name=name, kind=kind, base=base, axes=axes, samples=samples, first_seed=first,

@@ -40,14 +40,13 @@ from pathlib import Path
 from hwsim.circuit.policy import NetlistPolicyError, allowed_roots, check_file, include_target
 from hwsim.errors import NetlistError
 
-__all__ = ["Cell", "CELL_KEYS", "cell_from_table", "ROLES", "WRAPPERS", "load_cell", "subckts", "cell_from_dict",
-           "BUILTIN_SWAP"]
+__all__ = ["Cell", "CELL_KEYS", "cell_from_table", "split_spec", "resolve_spec", "ROLES", "WRAPPERS", "load_cell",
+           "subckts", "cell_from_dict"]
 
 #: Port roles of each cell kind, in the order the wrapper connects them.
 ROLES = {"schmitt": ("in", "out", "supply", "ground"), "neuron": ("u", "x", "o", "supply", "ground")}
 #: Built-in subcircuit names the benches instantiate -> the wrapper a foreign cell provides.
 WRAPPERS = {"schmitt_inv": "hwsim_schmitt", "nv_neuron": "hwsim_neuron", "nv_neuron_noclamp": "hwsim_neuron_noclamp"}
-BUILTIN_SWAP = WRAPPERS
 _HEADER = re.compile(r"^\*\s*hwsim-cell:\s*(.*)$", re.IGNORECASE)
 _KEYS = {"kind", "subckt", "models", *ROLES["schmitt"], *ROLES["neuron"]}
 _NODE_COUNT = {"r": 2, "c": 2, "l": 2, "d": 2, "v": 2, "i": 2, "b": 2, "m": 4, "j": 3, "z": 3, "e": 4, "g": 4,
@@ -284,7 +283,7 @@ def load_cell(spec: str, ports: str | None = None, models: str | None = None,
     ``models`` (``FILE`` or ``none``) override the file's ``* hwsim-cell:`` header;
     ``allow_include``: extra folders its includes may read. Raises :class:`NetlistError`
     (exit 2) naming the file and what is wrong."""
-    file_text, _, sub = str(spec).rpartition(":") if not Path(str(spec)).is_file() else (str(spec), "", "")
+    file_text, sub = (str(spec), "") if Path(str(spec)).is_file() else split_spec(spec)
     path = Path(file_text).expanduser()
     if not path.is_file():
         raise NetlistError(f"cell file {file_text}: no such file; pass --cell FILE[:SUBCKT] with an existing "
@@ -364,6 +363,21 @@ def _from_root(path: str) -> str:
     return str(root / path) if root and not Path(path).is_absolute() else path
 
 
+def split_spec(spec: str) -> tuple[str, str]:
+    """``"FILE[:SUBCKT]"`` -> ``(FILE, SUBCKT or "")`` (a colon inside a path is kept)."""
+    file_text, colon, sub = str(spec).rpartition(":")
+    if not colon or not sub or "/" in sub or "." in sub:
+        return str(spec), ""
+    return file_text, sub
+
+
+def resolve_spec(spec: str, base: Path) -> str:
+    """``spec`` with its FILE made absolute, relative paths starting at ``base``."""
+    file_text, sub = split_spec(spec)
+    path = (Path(base) / Path(file_text).expanduser()).resolve()
+    return f"{path}:{sub}" if sub else str(path)
+
+
 def cell_from_table(table: dict, base: Path) -> Cell | None:
     """Pop :data:`CELL_KEYS` from a config ``table`` and load the cell they describe (``None``
     without ``cell``); relative paths start at ``base`` (the config file's folder)."""
@@ -372,10 +386,7 @@ def cell_from_table(table: dict, base: Path) -> Cell | None:
         if values:
             raise NetlistError(f"{', '.join(values)} given without cell = \"FILE[:SUBCKT]\"")
         return None
-    file_text, colon, sub = values["cell"].rpartition(":")
-    if not colon or "/" in sub or sub.endswith(".sp"):
-        file_text, sub = values["cell"], ""
-    spec = str(base / Path(file_text).expanduser()) + (f":{sub}" if sub else "")
+    spec = resolve_spec(values["cell"], base)
     models = values.get("models")
     if models and models.lower() != "none":
         models = str(base / Path(models).expanduser())
