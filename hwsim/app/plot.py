@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table", "plot_hysteresis",
-           "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown", "plot_sweep"]
+           "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown", "plot_sweep",
+           "reservoir_figures"]
 
 
 def _plt():
@@ -289,7 +290,9 @@ def plot_sweep(kind: str, table, axes: list[str], folder: Path) -> list[Path]:
                         ("energy_per_period_j", 1e12, "energy per period (pJ)")],
                "lattice": [("xi_ss", 1.0, "steady-state xi (plaquettes)"),
                            ("xi_ss_pattern", 1.0, "pattern-aware xi_ss (plaquettes)"),
-                           ("R_ss", 1.0, "steady-state R")]}[kind]
+                           ("R_ss", 1.0, "steady-state R")],
+               "reservoir": [("test_accuracy", 1.0, "test accuracy"),
+                             ("energy_reservoir_j", 1e9, "reservoir energy per image (nJ)")]}[kind]
     metrics = [m for m in metrics if m[0] in ok]
     paths = []
     if numeric:
@@ -319,4 +322,31 @@ def plot_sweep(kind: str, table, axes: list[str], folder: Path) -> list[Path]:
         ax.set_ylabel("mismatch samples")
         ax.set_title(f"sky130 mismatch: sigma = {rel.std() * 100:.2f} %", fontsize=9)
         paths.append(_save(plt, fig, folder / "mismatch_frequency_spread.png"))
+    return paths
+
+
+def reservoir_figures(result: dict, folder: Path) -> list[Path]:
+    """The test confusion matrix and, per card, the energy per image by mechanism (log scale)."""
+    plt = _plt()
+    conf = np.asarray(result["confusion"], float)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    shown = ax.imshow(conf / np.maximum(conf.sum(axis=1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
+    for (i, j), v in np.ndenumerate(conf):
+        ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7)
+    ticks = range(len(result["classes"]))
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=result["classes"], yticklabels=result["classes"],
+           xlabel="predicted", ylabel="true",
+           title=f"{result['dataset']} test: accuracy {result['test_accuracy']:.3f}")
+    fig.colorbar(shown, ax=ax, label="fraction of the true class")
+    paths = [_save(plt, fig, folder / "confusion.png")]
+    if result.get("energy"):
+        keys = ("coupling_j", "crowbar_j", "edges_j", "static_j", "input_j", "readout_j")
+        fig, ax = plt.subplots(figsize=(6.4, 3.8))
+        width = 0.8 / len(result["energy"])
+        for k, row in enumerate(result["energy"]):
+            ax.bar(np.arange(len(keys)) + k * width, [row[key] for key in keys], width, label=row["card"])
+        ax.set(xticks=np.arange(len(keys)) + 0.4 - width / 2, xticklabels=[key[:-2] for key in keys], yscale="log",
+               ylabel="energy per image (J)", title="energy per inference by mechanism")
+        ax.legend()
+        paths.append(_save(plt, fig, folder / "energy.png"))
     return paths

@@ -43,6 +43,7 @@ from hwsim.circuit.cell import resolve_spec
 from hwsim.circuit.characterize import Conditions
 from hwsim.errors import HwsimError, InputError
 from hwsim.files import check_name
+from hwsim.lattice.reservoir import ReservoirSpec
 from hwsim.lattice.simulate import SimConfig, check_work
 from hwsim.lattice.topology import LatticeSpec
 from hwsim.tomlcheck import check_table, fields_of, read_toml, type_name, type_ok
@@ -50,18 +51,22 @@ from hwsim.tomlcheck import check_table, fields_of, read_toml, type_name, type_o
 __all__ = ["Sweep", "load_sweep", "sweep_points", "run_point", "run_sweep", "gather", "write_sweep_report",
            "KINDS"]
 
-KINDS = ("ring", "lattice")
+KINDS = ("ring", "lattice", "reservoir")
 #: The hwsim code a point of each kind runs: its source hash is part of the point's key, so
 #: editing that code re-runs the points (earlier results are kept but not reused).
 POINT_CODE = {"ring": ("errors", "units", "files", "circuit", "app.sweep"),
-              "lattice": ("errors", "units", "files", "model", "lattice", "analysis", "app.sweep")}
+              "lattice": ("errors", "units", "files", "model", "lattice", "analysis", "app.sweep"),
+              "reservoir": ("errors", "units", "files", "model", "lattice", "analysis", "checks", "app.sweep",
+                            "app.reservoir")}
 _COND_FIELDS = fields_of(Conditions, exclude=("cell",))
 _SPEC_FIELDS = fields_of(LatticeSpec, exclude=("sw_k", "sw_p", "seed"))
 _SIM_FIELDS = fields_of(SimConfig)
 #: Keys of a point: the fields of the dataclasses it becomes, plus the few of the sweep itself.
 _RING_KEYS = {**_COND_FIELDS, "cell": str, "ring_size": int, "periods": int}
 _LATTICE_KEYS = {"card": str, **_SPEC_FIELDS, **_SIM_FIELDS, "n_times": int, "t_first_tau": float, "size": int}
-_KEYS = {"ring": _RING_KEYS, "lattice": _LATTICE_KEYS}
+_RESERVOIR_KEYS = {**fields_of(ReservoirSpec), "dataset": str, "n_train": int, "n_test": int, "alpha": float,
+                   "mac": str, "card": str}
+_KEYS = {"ring": _RING_KEYS, "lattice": _LATTICE_KEYS, "reservoir": _RESERVOIR_KEYS}
 _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 27.0, "r_ohm": 1e6, "c_f": 1e-12,
                   "clamp": True, "ring_size": 5, "periods": 8, "timeout_s": 600.0, "backend": "batch"}
 _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 32, "ring_size": 6, "shared": 1,
@@ -69,7 +74,9 @@ _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 
                      "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
                      "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None, "allow_large": False,
                      "record": "all"}
-_DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS}
+_RESERVOIR_DEFAULTS = {**ReservoirSpec().to_dict(), "dataset": "digits", "n_train": 1347, "n_test": 450,
+                       "alpha": 1e-4, "mac": "fp32_45nm", "card": "sky130_tt"}
+_DEFAULTS = {"ring": _RING_DEFAULTS, "lattice": _LATTICE_DEFAULTS, "reservoir": _RESERVOIR_DEFAULTS}
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,8 @@ def _validate_point(kind: str, point: dict, source: Path) -> None:
                 raise InputError("ring_size must be >= 2 and periods >= 3")
             if point.get("mismatch_seed") is not None and point["library"] != "sky130":
                 raise InputError("Monte Carlo mismatch needs library = sky130 (its *_mm model sections)")
+        elif kind == "reservoir":
+            _reservoir_config(point)
         else:
             from hwsim.model.card import load_card
 
@@ -218,7 +227,7 @@ def point_key(kind: str, point: Mapping) -> str:
         inputs["netlists"] = netlist_hashes()
         if point.get("cell"):
             inputs["cell_sha256"] = load_cell(point["cell"]).sha256
-    else:
+    elif point.get("card"):
         from hwsim.model.card import card_to_json, load_card
 
         inputs["card"] = card_to_json(load_card(point["card"]))
@@ -295,6 +304,27 @@ def _lattice_point(p: Mapping) -> dict:
         "sim_wall_s": run.wall_s}
 
 
+def _reservoir_config(p: Mapping):
+    """The :class:`~hwsim.app.reservoir.ReservoirConfig` of a reservoir point."""
+    from hwsim.app.reservoir import ReservoirConfig
+
+    spec = ReservoirSpec(**{k: p[k] for k in fields_of(ReservoirSpec)})
+    return ReservoirConfig(name="point", spec=spec, dataset=p["dataset"], n_train=p["n_train"], n_test=p["n_test"],
+                           alpha=p["alpha"], mac=p["mac"], cards=(p["card"],) if p["card"] else ())
+
+
+def _reservoir_point(p: Mapping) -> dict:
+    """Accuracy, firings and energy per image (the first card) of one reservoir configuration."""
+    from hwsim.app.reservoir import evaluate
+
+    r = evaluate(_reservoir_config(p))
+    out = {k: r[k] for k in ("test_accuracy", "train_accuracy", "n_neurons", "n_features", "firings_per_image")}
+    for e in r["energy"][:1]:
+        out.update({f"energy_{k}": e[k] for k in ("reservoir_j", "readout_j", "total_j", "coupling_j", "crowbar_j",
+                                                  "edges_j", "static_j", "input_j")})
+    return out
+
+
 def run_point(kind: str, point: Mapping, key: str, folder: str) -> dict:
     """Compute one point and write its result (or its failure) atomically into ``folder``;
     returns a short status dict. Runs inside a Dask worker (single-threaded)."""
@@ -305,7 +335,7 @@ def run_point(kind: str, point: Mapping, key: str, folder: str) -> dict:
     params = {k: v for k, v in point.items() if k != "_axes"}
     start = time.perf_counter()
     try:
-        result = (_ring_point if kind == "ring" else _lattice_point)(params)
+        result = {"ring": _ring_point, "lattice": _lattice_point, "reservoir": _reservoir_point}[kind](params)
     except Exception as exc:  # recorded, never raised: one bad point must not stop the sweep
         log = exc.log[-3000:] if isinstance(exc, SimulatorError) else ""
         failure = {"key": key, "status": "failed", "params": params, "error_type": type(exc).__name__,
@@ -471,7 +501,9 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
     group = (["scheme"] if sweep.schemes else []) + [a for a in sweep.axes if a not in ("seed",)]
     metric = {"ring": ["frequency_hz", "pulses", "energy_per_period_j", "power_w"],
               "lattice": ["xi_ss", "R_ss", "xi_ss_pattern", "wall_density_ss_pattern",
-                          "firings_per_neuron_per_tau"]}[sweep.kind]
+                          "firings_per_neuron_per_tau"],
+              "reservoir": ["test_accuracy", "train_accuracy", "n_neurons", "energy_reservoir_j",
+                            "energy_readout_j"]}[sweep.kind]
     metric = [m for m in metric if m in ok]
     if len(ok) and group:
         stats = ok.groupby(group)[metric].agg(["mean", "std", "count"])

@@ -1,0 +1,366 @@
+"""Reservoirs of differentiating-neuron rings: the companion paper's construction, compiled.
+
+The companion paper (Yeung et al., *Reservoir Computation with Networks of Differentiating Neuron
+Ring Oscillators*, arXiv:2507.21377; code: github.com/ajy-123/coupled_oscillators,
+``scripts/simulation.py`` and ``make_datasets.py``) builds its reservoir like this, and
+:func:`build_reservoir` does the same (read from their description and code, written here):
+
+- ``n_rings`` rings with sizes drawn uniformly from ``ring_min..ring_max`` (their
+  ``np.random.choice``), neurons numbered ring after ring; neuron k of a ring is driven by neuron
+  k-1 of the same ring with weight 1.
+- A Watts-Strogatz graph of rings (k = 2, rewiring probability p; networkx); for each graph edge
+  {i, j}, neuron 1 of ring j drives neuron 0 of ring i with weight eps, both ways.
+- Input wiring: a 0/1 matrix (ring x channel) drawn with probability ``input_prob`` (their
+  ``2 p``), diagonal zeroed (their ``np.fill_diagonal``: ring r < n_in never gets channel r);
+  channel c reaches neuron 0 of the ring with weight ``input_weight`` (their ``5 eps``).
+- Dynamics (the authors' summing rule in normalised units, time in tau, outputs 1 at rest and
+  0 while firing): per step of dt, ``u = W o + W_in v_in``, ``v_c <- a v_c + (1 - a) u`` with
+  a = exp(-dt), ``x = u - v_c``; the Schmitt output becomes 0 (firing) when x >= ``v_thh`` or
+  when it was firing and x >= ``v_thl``, else 1.
+- Before each image every ring gets one pulse (their ``initialize()``): all v_c = 0.9, one
+  random neuron of each ring (not its last) firing with v_c = 0.1 + 0.01 U, then each ring runs
+  alone for ``2 ring_max / dt_init`` steps of a ring-specific length dt_init * 2 ring_max / T
+  with T uniform in (0, 2 ring_max): a random phase per ring.
+- Features: the outputs at steps 0, s, 2 s, ... with s = n_steps // n_in (9 instants for
+  T = 100 tau, dt = 0.01, n_in = 8), flattened time-major.
+
+:func:`run_images` steps a batch of images at once with the batch as the innermost (contiguous)
+axis, so the compiled loop vectorises across images; the float operations are those of the
+authors' numpy code in the same order (sums over inputs in column order), so features are the
+same bits as an independent numpy re-implementation (``tests/test_reservoir.py``).
+
+Where hwsim differs from their scripts, on purpose: their Watts-Strogatz graph is drawn from
+Python's unseeded ``random`` module (not reproducible); hwsim seeds it with ``seed``. Their random
+draws for the initial phases and the pixel noise come from one stream across all images in order;
+hwsim draws them per image from a stream keyed by (seed, split, image index), so any image's
+features can be computed alone, in any order, on any worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from hwsim.errors import InputError
+
+__all__ = ["ReservoirSpec", "Reservoir", "build_reservoir", "image_stream", "window_of_step", "sample_steps",
+           "initial_states", "run_images", "features_for"]
+
+
+@dataclass(frozen=True)
+class ReservoirSpec:
+    """A ring reservoir; times in units of tau (the neuron's RC), voltages in units of the output
+    swing (the paper's normalised model).
+
+    ``input_prob``/``input_weight``: None means the companion's 2 p and 5 eps.
+    """
+
+    n_rings: int = 300
+    ring_min: int = 3
+    ring_max: int = 10
+    eps: float = 0.25
+    p: float = 0.2
+    n_in: int = 8
+    input_prob: float | None = None
+    input_weight: float | None = None
+    dt: float = 0.01
+    t_stop: float = 100.0
+    v_thl: float = 0.2
+    v_thh: float = 0.49
+    dv_init: float = 0.01
+    dt_init: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.n_rings <= 100_000:
+            problems.append(f"n_rings = {self.n_rings} (1..100000)")
+        if not 2 <= self.ring_min <= self.ring_max <= 1000:
+            problems.append(f"ring sizes {self.ring_min}..{self.ring_max} (2 <= ring_min <= ring_max <= 1000)")
+        if not 0 <= self.p <= 1:
+            problems.append(f"p = {self.p} (a probability, 0..1)")
+        if not (0 <= self.eps < 10):
+            problems.append(f"eps = {self.eps} (0 <= eps < 10)")
+        if not 1 <= self.n_in <= 64:
+            problems.append(f"n_in = {self.n_in} (1..64 channels)")
+        if not 0 <= self.prob_in <= 1:
+            problems.append(f"input probability {self.prob_in} (2 p by default; must be <= 1, so p <= 0.5 "
+                            "or set input_prob)")
+        if not (0 < self.dt <= 0.1 and 10 * self.dt <= self.t_stop <= 1e5):
+            problems.append(f"dt = {self.dt}, t_stop = {self.t_stop} (0 < dt <= 0.1 tau, 10 dt <= t_stop <= 1e5)")
+        if not 0 < self.v_thl < self.v_thh < 2:
+            problems.append(f"thresholds v_thl = {self.v_thl}, v_thh = {self.v_thh} (0 < v_thl < v_thh < 2)")
+        if not (0 < self.dt_init <= 0.1 and 0 <= self.dv_init < 0.5):
+            problems.append(f"dt_init = {self.dt_init}, dv_init = {self.dv_init}")
+        if problems:
+            raise InputError("reservoir: " + "; ".join(problems))
+
+    @property
+    def prob_in(self) -> float:
+        """Probability that a ring receives a given input channel."""
+        return 2 * self.p if self.input_prob is None else self.input_prob
+
+    @property
+    def weight_in(self) -> float:
+        """Weight of an input channel on neuron 0 of a ring."""
+        return 5 * self.eps if self.input_weight is None else self.input_weight
+
+    @property
+    def n_steps(self) -> int:
+        """Time points of one image's run, the initial state included (their ``n_ts``)."""
+        return int(self.t_stop / self.dt) + 1
+
+    def to_dict(self) -> dict:
+        """Plain fields (JSON-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def keys(cls) -> dict:
+        """Field name -> type name, for config checks."""
+        return {f.name: f.type for f in fields(cls)}
+
+
+@dataclass(frozen=True)
+class Reservoir:
+    """A built reservoir: ring sizes, first neuron of each ring, the recurrent inputs of every
+    neuron as CSR by target (columns ascending, as scipy sums them) and the input weights."""
+
+    spec: ReservoirSpec
+    ring_size: np.ndarray      # (n_rings,)
+    first: np.ndarray          # (n_rings,) index of neuron 0 of each ring
+    ring_edges: np.ndarray     # (n_graph_edges, 2) the Watts-Strogatz edges {i, j}
+    ptr: np.ndarray            # (n + 1,)
+    col: np.ndarray            # source neuron of each input
+    weight: np.ndarray         # its weight
+    input_mask: np.ndarray     # (n_rings, n_in) 0/1
+    input_ring: np.ndarray     # (n,) ring whose input row feeds this neuron, or -1
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons."""
+        return int(self.ring_size.sum())
+
+    @property
+    def predecessor(self) -> np.ndarray:
+        """(n,) the in-ring predecessor of every neuron."""
+        pred = np.empty(self.n_neurons, np.int64)
+        for f, size in zip(self.first, self.ring_size):
+            pred[f:f + size] = f + np.roll(np.arange(size), 1)
+        return pred
+
+
+def build_reservoir(spec: ReservoirSpec) -> Reservoir:
+    """The companion's reservoir for ``spec`` (module docstring): ring sizes and input wiring from
+    numpy's legacy ``RandomState(seed)`` in their order, the ring graph from networkx's
+    ``watts_strogatz_graph(n_rings, 2, p, seed=seed)``."""
+    import networkx as nx
+
+    rs = np.random.RandomState(spec.seed)
+    sizes = rs.choice(np.arange(spec.ring_min, spec.ring_max + 1), size=spec.n_rings)
+    graph = nx.watts_strogatz_graph(n=spec.n_rings, k=2, p=spec.p, seed=spec.seed) if spec.n_rings > 2 else \
+        nx.path_graph(spec.n_rings)
+    w_rings = nx.to_numpy_array(graph, nodelist=range(spec.n_rings)) * spec.eps
+    mask = rs.binomial(1, spec.prob_in, size=(spec.n_rings, spec.n_in))
+    np.fill_diagonal(mask, 0)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    n = int(sizes.sum())
+    rows: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for r, (f, size) in enumerate(zip(first, sizes)):
+        for k in range(size):
+            rows[f + k].append((f + (k - 1) % size, 1.0))
+        for j in np.flatnonzero(w_rings[r]):
+            rows[f].append((first[j] + 1, float(w_rings[r, j])))
+    ptr = np.zeros(n + 1, np.int64)
+    cols, weights = [], []
+    for i, row in enumerate(rows):
+        row.sort()
+        cols += [c for c, _ in row]
+        weights += [w for _, w in row]
+        ptr[i + 1] = len(cols)
+    input_ring = np.full(n, -1, np.int64)
+    input_ring[first[mask.any(axis=1)]] = np.flatnonzero(mask.any(axis=1))
+    edges = np.array(sorted(tuple(sorted(e)) for e in graph.edges()), np.int64).reshape(-1, 2)
+    return Reservoir(spec=spec, ring_size=sizes.astype(np.int64), first=first, ring_edges=edges, ptr=ptr,
+                     col=np.array(cols, np.int64), weight=np.array(weights, np.float64), input_mask=mask,
+                     input_ring=input_ring)
+
+
+def image_stream(seed: int, split: str, index: int) -> np.random.RandomState:
+    """The random stream of one image (initial phases, pixel noise): legacy ``RandomState`` keyed
+    by (seed, split, index), so every image's features can be computed alone."""
+    tag = {"train": 1, "test": 2}.get(split, 3)
+    state = np.random.SeedSequence([int(seed), tag, int(index)]).generate_state(1)[0]
+    return np.random.RandomState(int(state))
+
+
+def hilbert_sequence(image: np.ndarray, side: int, scale: float, rs: np.random.RandomState) -> np.ndarray:
+    """Pixels of ``image`` resampled to side x side (cubic spline, scipy ``ndimage.zoom`` on the raw
+    dtype as the authors do), times ``scale``, plus N(0, 0.001^2) noise, read along the Hilbert
+    curve (numpy-hilbert-curve, the authors' package). ``side`` must be a power of two."""
+    from hilbert import decode
+    from scipy import ndimage
+
+    order = int(round(np.log2(side)))
+    if side < 2 or 2 ** order != side:
+        raise InputError(f"reservoir input: side {side} must be a power of two (8, 16, 32)")
+    z = ndimage.zoom(image, side / image.shape[0], mode="constant") * scale
+    z = z + 0.001 * rs.randn(*z.shape)
+    locs = decode(np.arange(side * side), 2, order)
+    return z[locs[:, 0], locs[:, 1]]
+
+
+def window_of_step(n_steps: int, n_pixels: int, n_in: int) -> np.ndarray:
+    """Sliding-window index fed at each step: the authors' ``np.repeat(sw, n_steps // n_windows)``
+    followed by the first ``n_steps % n_windows`` rows again. Channel c at step t reads pixel
+    ``window[t] + n_in - 1 - c`` of the Hilbert sequence."""
+    n_windows = n_pixels - n_in + 1
+    ratio = n_steps // n_windows
+    if n_windows < 1 or ratio < 1:
+        raise InputError(f"reservoir input: {n_windows} windows do not fit into {n_steps} steps; "
+                         "raise t_stop / dt or use a smaller image side")
+    t = np.arange(n_steps)
+    row = np.where(t < ratio * n_windows, t, t - ratio * n_windows)
+    return (row // ratio).astype(np.int64)
+
+
+def sample_steps(spec: ReservoirSpec) -> np.ndarray:
+    """Steps whose outputs are the features: 0, s, 2 s, ... with s = n_steps // n_in."""
+    return np.arange(0, spec.n_steps, max(1, spec.n_steps // spec.n_in), dtype=np.int64)
+
+
+def initial_states(res: Reservoir, streams: list[np.random.RandomState]) -> tuple[np.ndarray, ...]:
+    """Per image (columns): v_c, o and the per-neuron init decay, drawn from each image's stream in
+    the authors' order (phase draw kept though unused, firing neuron, its v_c, the run length)."""
+    spec, n, b = res.spec, res.n_neurons, len(streams)
+    vc, out, alph = np.full((n, b), 0.9), np.ones((n, b)), np.empty((n, b))
+    t_max = 2 * spec.ring_max
+    for col, rs in enumerate(streams):
+        rs.rand(spec.n_rings)
+        firing = np.floor(rs.random_sample(spec.n_rings) * (res.ring_size - 1)).astype(np.int64) + res.first
+        vc[firing, col] = 0.1 + spec.dv_init * rs.rand(spec.n_rings)
+        out[firing, col] = 0.0
+        t_init = np.repeat(rs.rand(spec.n_rings) * t_max, res.ring_size)
+        with np.errstate(divide="ignore"):
+            alph[:, col] = np.exp(-spec.dt_init / t_init * t_max)
+    return vc, out, alph
+
+
+def features_for(res: Reservoir, images: np.ndarray, split: str, first_index: int, side: int, scale: float,
+                 batch: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Features (uint8 bits, images x samples*neurons) and firing counts (images x neurons) of
+    ``images`` (index ``first_index`` onwards within ``split``), in batches."""
+    spec = res.spec
+    win = window_of_step(spec.n_steps, side * side, spec.n_in)
+    steps = sample_steps(spec)
+    feats = np.empty((len(images), len(steps) * res.n_neurons), np.uint8)
+    fires = np.empty((len(images), res.n_neurons), np.int32)
+    for lo in range(0, len(images), batch):
+        hi = min(lo + batch, len(images))
+        streams = [image_stream(spec.seed, split, first_index + k) for k in range(lo, hi)]
+        vc, out, alph = initial_states(res, streams)
+        seq = np.stack([hilbert_sequence(images[k], side, scale, rs) for k, rs in zip(range(lo, hi), streams)])
+        f, c = run_images(res, vc, out, alph, seq, win, steps)
+        feats[lo:hi] = f.reshape(hi - lo, -1)
+        fires[lo:hi] = c
+    return feats, fires
+
+
+def run_images(res: Reservoir, vc: np.ndarray, out: np.ndarray, alph_init: np.ndarray, seq: np.ndarray,
+               win: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Initialise then run a batch (columns of ``vc``/``out``); returns the sampled outputs
+    (batch x samples x neurons, uint8) and the firings of each neuron during the run (batch x n)."""
+    from hwsim.lattice.compiled import jit
+
+    global _init_kernel, _run_kernel
+    if _run_kernel is None:
+        _init_kernel, _run_kernel = jit(_init_rings), jit(_run_steps)
+    spec = res.spec
+    vc, out = np.ascontiguousarray(vc, np.float64), np.ascontiguousarray(out, np.float64)
+    n_init = int(2 * spec.ring_max / spec.dt_init)
+    _init_kernel(res.predecessor, np.ascontiguousarray(alph_init), vc, out, n_init, spec.v_thh, spec.v_thl)
+    vin = np.ascontiguousarray(seq.T, np.float64)  # pixels x batch
+    in_w = res.input_mask.astype(np.float64) * spec.weight_in
+    sampled = np.zeros((len(steps), res.n_neurons, vc.shape[1]), np.uint8)
+    fires = np.zeros((res.n_neurons, vc.shape[1]), np.int32)
+    alph = np.exp(-spec.dt)
+    _run_kernel(res.ptr, res.col, res.weight, res.input_ring, in_w, vin, win, alph, spec.v_thh, spec.v_thl,
+                vc, out, steps, sampled, fires)
+    return sampled.transpose(2, 0, 1).copy(), fires.T.copy()
+
+
+_init_kernel = None
+_run_kernel = None
+
+
+def _init_rings(pred, alph, vc, out, n_steps, thh, thl):
+    """Each ring alone (in place): the authors' ``initialize()`` loop over the batch."""
+    n, b = vc.shape
+    u = np.empty((n, b))
+    for _ in range(n_steps):
+        for i in range(n):
+            u[i, :] = out[pred[i], :]
+        for i in range(n):
+            for k in range(b):
+                v = vc[i, k] * alph[i, k] + u[i, k] * (1 - alph[i, k])
+                vc[i, k] = v
+                x = u[i, k] - v
+                r = 1.0
+                if x >= thh:
+                    r = 0.0
+                if x >= thl and out[i, k] == 0.0:
+                    r = 0.0
+                out[i, k] = r
+
+
+def _run_steps(ptr, col, w, input_ring, in_w, vin, win, alph, thh, thl, vc, out, steps, sampled, fires):
+    """The run (in place): per step u = W o + W_in v_in, v_c, x, Schmitt; outputs at ``steps``."""
+    n, b = vc.shape
+    n_in = in_w.shape[1]
+    new = np.empty((n, b))
+    s = np.empty(b)
+    s2 = np.empty(b)
+    n_steps = len(win)
+    next_sample = 0
+    for t in range(n_steps):
+        if next_sample < len(steps) and steps[next_sample] == t:
+            for i in range(n):
+                for k in range(b):
+                    sampled[next_sample, i, k] = np.uint8(out[i, k])
+            next_sample += 1
+        if t == n_steps - 1:
+            break
+        base = win[t] + n_in - 1
+        for i in range(n):
+            for k in range(b):
+                s[k] = 0.0
+            for e in range(ptr[i], ptr[i + 1]):
+                j, we = col[e], w[e]
+                for k in range(b):
+                    s[k] += we * out[j, k]
+            r = input_ring[i]
+            for k in range(b):
+                s2[k] = 0.0
+            if r >= 0:
+                for c in range(n_in):
+                    wc = in_w[r, c]
+                    if wc != 0.0:
+                        for k in range(b):
+                            s2[k] += wc * vin[base - c, k]
+            for k in range(b):
+                u = s[k] + s2[k]
+                v = alph * vc[i, k] + (1 - alph) * u
+                vc[i, k] = v
+                x = u - v
+                o = out[i, k]
+                r = 1.0
+                if x >= thh:
+                    r = 0.0
+                if x >= thl and o == 0.0:
+                    r = 0.0
+                if r == 0.0 and o == 1.0:
+                    fires[i, k] += 1
+                new[i, k] = r
+        for i in range(n):
+            for k in range(b):
+                out[i, k] = new[i, k]
