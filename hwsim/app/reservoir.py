@@ -25,6 +25,7 @@ bits; a config change starts a new folder.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib.util
 import json
@@ -171,6 +172,7 @@ def _chunk_features(res: Reservoir, config: ReservoirConfig, split: str, images:
     return np.concatenate(feats), np.concatenate(fires)
 
 
+@functools.lru_cache(maxsize=16)
 def card_energy(card_name: str) -> dict:
     """Per-firing energies (J) by mechanism of a calibrated card, from the behavioural power model
     on single rings of the sizes the card has SPICE energies for (mean over sizes), with the

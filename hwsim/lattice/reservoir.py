@@ -38,6 +38,7 @@ features can be computed alone, in any order, on any worker.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -198,16 +199,24 @@ def hilbert_sequence(image: np.ndarray, side: int, scale: float, rs: np.random.R
     """Pixels of ``image`` resampled to side x side (cubic spline, scipy ``ndimage.zoom`` on the raw
     dtype as the authors do), times ``scale``, plus N(0, 0.001^2) noise, read along the Hilbert
     curve (numpy-hilbert-curve, the authors' package). ``side`` must be a power of two."""
-    from hilbert import decode
     from scipy import ndimage
+
+    rows, cols = _hilbert_path(side)
+    z = ndimage.zoom(image, side / image.shape[0], mode="constant") * scale
+    z = z + 0.001 * rs.randn(*z.shape)
+    return z[rows, cols]
+
+
+@functools.lru_cache(maxsize=8)
+def _hilbert_path(side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the Hilbert curve through a side x side grid (numpy-hilbert-curve)."""
+    from hilbert import decode
 
     order = int(round(np.log2(side)))
     if side < 2 or 2 ** order != side:
         raise InputError(f"reservoir input: side {side} must be a power of two (8, 16, 32)")
-    z = ndimage.zoom(image, side / image.shape[0], mode="constant") * scale
-    z = z + 0.001 * rs.randn(*z.shape)
-    locs = decode(np.arange(side * side), 2, order)
-    return z[locs[:, 0], locs[:, 1]]
+    locs = decode(np.arange(side * side), 2, order).astype(np.int64)
+    return locs[:, 0], locs[:, 1]
 
 
 def window_of_step(n_steps: int, n_pixels: int, n_in: int) -> np.ndarray:
