@@ -237,3 +237,56 @@ def test_reservoir_sweeps_check_points_and_run_one(tmp_path):
     assert run_point("reservoir", point, key, str(tmp_path))["status"] == "ok"
     result = json.loads((tmp_path / f"{key}.json").read_text())["result"]
     assert 0.2 < result["test_accuracy"] <= 1 and result["n_features"] == 9 * result["n_neurons"]
+
+
+def numpy_lattice_features(spec, w, w_in, vc, out, seq):
+    """Warm-up without input, then the companion's simulate(), dense numpy, one image."""
+    def f_out(o, v):
+        return 1 - np.logical_or(v >= spec.v_thh, np.logical_and(v >= spec.v_thl, o == 0))
+
+    alph = np.exp(-spec.dt)
+    for _ in range(int(round(spec.warmup / spec.dt))):
+        u = w @ out
+        vc = alph * vc + (1 - alph) * u
+        out = f_out(out, u - vc).astype(float)
+    win = window_of_step(spec.n_steps, len(seq), spec.n_in)
+    outs = [out]
+    for t in range(spec.n_steps - 1):
+        v_in = seq[win[t] + spec.n_in - 1 - np.arange(spec.n_in)]
+        u = w @ out + w_in @ v_in
+        vc = alph * vc + (1 - alph) * u
+        out = f_out(out, u - vc).astype(float)
+        outs.append(out)
+    return np.array(outs)[sample_steps(spec)].reshape(-1)
+
+
+def test_lattice_reservoir_is_the_lattice_and_runs_like_numpy():
+    """A 3 x 3 open square lattice sharing one neuron: the reservoir's inputs are the lattice's
+    edges, one ring neuron fires per ring at the start, and the features are the same bits as a
+    dense numpy run of the same warm-up and input."""
+    from sklearn.datasets import load_digits
+
+    from hwsim.lattice.topology import build_lattice
+
+    spec = ReservoirSpec(geometry="square", nx=3, ny=3, ring_size=6, shared=1, orientation="alternating",
+                         boundary="open", seed=2, t_stop=20.0, warmup=5.0, p=0.3)
+    res = build_reservoir(spec)
+    net = build_lattice(spec.lattice_spec()).network
+    w = np.zeros((net.n_neurons, net.n_neurons))
+    np.add.at(w, (net.dst, net.src), net.weight)
+    dense = np.zeros_like(w)
+    for i in range(res.n_neurons):
+        dense[i, res.col[res.ptr[i]:res.ptr[i + 1]]] = res.weight[res.ptr[i]:res.ptr[i + 1]]
+    assert np.array_equal(dense, w) and res.rings.shape == (9, 6)
+    w_in = np.zeros((res.n_neurons, spec.n_in))
+    for r in range(9):
+        w_in[res.rings[r, 0]] += res.input_mask[r] * spec.weight_in
+    images = load_digits().images[:2]
+    feats, _ = features_for(res, images, "test", 0, side=8, scale=2.55 / 16, batch=2)
+    for k, img in enumerate(images):
+        rs = image_stream(spec.seed, "test", k)
+        vc, out, _ = initial_states(res, [rs])
+        assert 1 <= (out[:, 0] == 0).sum() <= 9
+        seq = hilbert_sequence(img, 8, 2.55 / 16, rs)
+        ref = numpy_lattice_features(spec, w, w_in, vc[:, 0], out[:, 0], seq)
+        assert np.array_equal(feats[k], ref.astype(np.uint8)), k

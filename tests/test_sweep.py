@@ -116,7 +116,7 @@ BAD = {
     "scheme unknown key": ('kind = "lattice"\n[schemes.a]\nsharing = 0\n', "schemes.a"),
     "scheme unsafe name": ('kind = "lattice"\n[schemes."../x"]\nshared = 0\n', "scheme name"),
     "scheme not a table": ('kind = "lattice"\n[schemes]\na = 1\n', "[schemes.a] must be a table"),
-    "schemes on rings": ('kind = "ring"\n[schemes.a]\nvdd_v = 1.8\n', "[schemes] apply to lattice sweeps"),
+    "schemes on rings": ('kind = "ring"\n[schemes.a]\nvdd_v = 1.8\n', "[schemes] apply to lattice and"),
     "kind": ('name = "x"\nkind = "chip"\n', "kind = 'chip'"),
     "unknown axis": ('kind = "ring"\n[axes]\nvoltage = [1.8]\n', "unknown axis axes.voltage"),
     "axis not a list": ('kind = "ring"\n[axes]\nvdd_v = 1.8\n', "axes.vdd_v must be a non-empty list"),

@@ -99,13 +99,13 @@ def _check_schemes(schemes, kind: str, base: Mapping, axes: Mapping, source: Pat
     [axes] also sets."""
     if not isinstance(schemes, Mapping):
         raise InputError(f"{source}: [schemes] must hold tables [schemes.NAME] of lattice keys")
-    if schemes and kind != "lattice":
-        raise InputError(f"{source}: [schemes] apply to lattice sweeps (kind = \"lattice\")")
+    if schemes and kind == "ring":
+        raise InputError(f"{source}: [schemes] apply to lattice and reservoir sweeps")
     for name, table in schemes.items():
         check_name(name, f"{source}: scheme name")
         if not isinstance(table, Mapping):
             raise InputError(f"{source}: [schemes.{name}] must be a table of lattice keys (shared, orientation, ...)")
-        check_table(table, _LATTICE_KEYS, source, f"schemes.{name}")
+        check_table(table, _KEYS[kind], source, f"schemes.{name}")
         both = sorted(set(table) & set(axes))
         if both:
             raise InputError(f"{source}: {both[0]} is both in [schemes.{name}] and [axes]; keep one")

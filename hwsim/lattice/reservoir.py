@@ -45,8 +45,11 @@ import numpy as np
 
 from hwsim.errors import InputError
 
-__all__ = ["ReservoirSpec", "Reservoir", "build_reservoir", "image_stream", "window_of_step", "sample_steps",
-           "initial_states", "run_images", "features_for"]
+#: "companion": the paper's small-world reservoir; the others: hwsim lattices (shared neurons).
+RESERVOIR_GEOMETRIES = ("companion", "square", "honeycomb", "triangular")
+
+__all__ = ["RESERVOIR_GEOMETRIES", "ReservoirSpec", "Reservoir", "build_reservoir", "image_stream",
+           "window_of_step", "sample_steps", "initial_states", "run_images", "features_for"]
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,23 @@ class ReservoirSpec:
     dv_init: float = 0.01
     dt_init: float = 1e-3
     seed: int = 0
+    geometry: str = "companion"
+    nx: int = 10
+    ny: int = 10
+    ring_size: int = 6
+    shared: int = 1
+    orientation: str = "alternating"
+    boundary: str = "periodic"
+    warmup: float = 20.0
 
     def __post_init__(self) -> None:
         problems = []
+        if self.geometry not in RESERVOIR_GEOMETRIES:
+            problems.append(f"geometry {self.geometry!r} (choose {', '.join(RESERVOIR_GEOMETRIES)})")
+        elif self.geometry != "companion":
+            self.lattice_spec()  # LatticeError (an InputError) names the lattice field
+        if not 0 <= self.warmup <= 1000:
+            problems.append(f"warmup = {self.warmup} tau (0..1000)")
         if not 1 <= self.n_rings <= 100_000:
             problems.append(f"n_rings = {self.n_rings} (1..100000)")
         if not 2 <= self.ring_min <= self.ring_max <= 1000:
@@ -96,6 +113,15 @@ class ReservoirSpec:
             problems.append(f"dt_init = {self.dt_init}, dv_init = {self.dv_init}")
         if problems:
             raise InputError("reservoir: " + "; ".join(problems))
+
+    def lattice_spec(self):
+        """The :class:`~hwsim.lattice.topology.LatticeSpec` of a lattice reservoir (summing rule;
+        links of weight eps between rings that share no neurons)."""
+        from hwsim.lattice.topology import LatticeSpec
+
+        return LatticeSpec(geometry=self.geometry, nx=self.nx, ny=self.ny, ring_size=self.ring_size,
+                           shared=self.shared, orientation=self.orientation, boundary=self.boundary,
+                           coupling_weight=self.eps if self.shared == 0 else 0.0, rule="summing")
 
     @property
     def prob_in(self) -> float:
@@ -135,12 +161,14 @@ class Reservoir:
     col: np.ndarray            # source neuron of each input
     weight: np.ndarray         # its weight
     input_mask: np.ndarray     # (n_rings, n_in) 0/1
-    input_ring: np.ndarray     # (n,) ring whose input row feeds this neuron, or -1
+    input_row: np.ndarray      # (n,) row of ``input_weight`` feeding this neuron, or -1
+    input_weight: np.ndarray   # (rows, n_in) input weights of the neurons that get input
+    rings: np.ndarray | None = None  # lattice reservoirs: (n_rings, ring_size) neurons in traversal order
 
     @property
     def n_neurons(self) -> int:
-        """Number of neurons."""
-        return int(self.ring_size.sum())
+        """Number of neurons (shared ones once)."""
+        return len(self.ptr) - 1
 
     @property
     def predecessor(self) -> np.ndarray:
@@ -154,9 +182,12 @@ class Reservoir:
 def build_reservoir(spec: ReservoirSpec) -> Reservoir:
     """The companion's reservoir for ``spec`` (module docstring): ring sizes and input wiring from
     numpy's legacy ``RandomState(seed)`` in their order, the ring graph from networkx's
-    ``watts_strogatz_graph(n_rings, 2, p, seed=seed)``."""
+    ``watts_strogatz_graph(n_rings, 2, p, seed=seed)``. Lattice geometries: see
+    :func:`_build_lattice_reservoir`."""
     import networkx as nx
 
+    if spec.geometry != "companion":
+        return _build_lattice_reservoir(spec)
     rs = np.random.RandomState(spec.seed)
     sizes = rs.choice(np.arange(spec.ring_min, spec.ring_max + 1), size=spec.n_rings)
     graph = nx.watts_strogatz_graph(n=spec.n_rings, k=2, p=spec.p, seed=spec.seed) if spec.n_rings > 2 else \
@@ -179,12 +210,42 @@ def build_reservoir(spec: ReservoirSpec) -> Reservoir:
         cols += [c for c, _ in row]
         weights += [w for _, w in row]
         ptr[i + 1] = len(cols)
-    input_ring = np.full(n, -1, np.int64)
-    input_ring[first[mask.any(axis=1)]] = np.flatnonzero(mask.any(axis=1))
     edges = np.array(sorted(tuple(sorted(e)) for e in graph.edges()), np.int64).reshape(-1, 2)
     return Reservoir(spec=spec, ring_size=sizes.astype(np.int64), first=first, ring_edges=edges, ptr=ptr,
                      col=np.array(cols, np.int64), weight=np.array(weights, np.float64), input_mask=mask,
-                     input_ring=input_ring)
+                     **_input_rows(n, first, mask, spec.weight_in))
+
+
+def _input_rows(n: int, first: np.ndarray, mask: np.ndarray, weight: float) -> dict:
+    """Per neuron, the input weights it receives (rings whose neuron 0 coincide add up)."""
+    row = np.full(n, -1, np.int64)
+    targets = sorted({int(first[r]) for r in np.flatnonzero(mask.any(axis=1))})
+    row[targets] = np.arange(len(targets))
+    w = np.zeros((len(targets), mask.shape[1]))
+    for r in np.flatnonzero(mask.any(axis=1)):
+        w[row[first[r]]] += mask[r] * weight
+    return {"input_row": row, "input_weight": w}
+
+
+def _build_lattice_reservoir(spec: ReservoirSpec) -> Reservoir:
+    """A hwsim lattice (summing rule) as a reservoir: neuron 0 of each ring (its first neuron in
+    traversal order) takes the input, wired as in the companion's preset."""
+    from hwsim.lattice.topology import build_lattice
+
+    lattice = build_lattice(spec.lattice_spec())
+    net = lattice.network
+    order = np.lexsort((net.src, net.dst))
+    ptr = np.zeros(net.n_neurons + 1, np.int64)
+    np.add.at(ptr, net.dst + 1, 1)
+    rs = np.random.RandomState(spec.seed)
+    mask = rs.binomial(1, spec.prob_in, size=(lattice.n_rings, spec.n_in))
+    np.fill_diagonal(mask, 0)
+    first = lattice.rings[:, 0].astype(np.int64)
+    return Reservoir(spec=spec, ring_size=np.full(lattice.n_rings, spec.ring_size, np.int64), first=first,
+                     ring_edges=np.asarray(lattice.ring_neighbors, np.int64).reshape(-1, 2), ptr=np.cumsum(ptr),
+                     col=net.src[order].astype(np.int64), weight=net.weight[order].astype(np.float64),
+                     input_mask=mask, rings=np.asarray(lattice.rings, np.int64),
+                     **_input_rows(net.n_neurons, first, mask, spec.weight_in))
 
 
 def image_stream(seed: int, split: str, index: int) -> np.random.RandomState:
@@ -242,6 +303,8 @@ def initial_states(res: Reservoir, streams: list[np.random.RandomState]) -> tupl
     """Per image (columns): v_c, o and the per-neuron init decay, drawn from each image's stream in
     the authors' order (phase draw kept though unused, firing neuron, its v_c, the run length)."""
     spec, n, b = res.spec, res.n_neurons, len(streams)
+    if res.rings is not None:
+        return _lattice_states(res, streams)
     vc, out, alph = np.full((n, b), 0.9), np.ones((n, b)), np.empty((n, b))
     t_max = 2 * spec.ring_max
     for col, rs in enumerate(streams):
@@ -253,6 +316,23 @@ def initial_states(res: Reservoir, streams: list[np.random.RandomState]) -> tupl
         with np.errstate(divide="ignore"):
             alph[:, col] = np.exp(-spec.dt_init / t_init * t_max)
     return vc, out, alph
+
+
+def _lattice_states(res: Reservoir, streams: list[np.random.RandomState]) -> tuple[np.ndarray, ...]:
+    """Lattice reservoirs: every neuron at rest with x = 0.1 (the companion's 0.9 below an input of
+    1), then one random neuron of each ring (not its last) firing with x = 0.9 - 0.01 U; the
+    coupled lattice then runs ``warmup`` tau without input (:func:`run_images`)."""
+    spec, n, b = res.spec, res.n_neurons, len(streams)
+    u_rest = np.add.reduceat(res.weight, res.ptr[:-1]) if len(res.weight) else np.zeros(n)
+    u_rest[np.diff(res.ptr) == 0] = 0.0
+    vc, out = np.repeat((u_rest - 0.1)[:, None], b, axis=1), np.ones((n, b))
+    n_rings, size = res.rings.shape
+    for col, rs in enumerate(streams):
+        pick = np.floor(rs.random_sample(n_rings) * (size - 1)).astype(np.int64)
+        firing = res.rings[np.arange(n_rings), pick]
+        vc[firing, col] = u_rest[firing] - 0.9 + spec.dv_init * rs.rand(n_rings)
+        out[firing, col] = 0.0
+    return vc, out, np.zeros((0, b))
 
 
 def features_for(res: Reservoir, images: np.ndarray, split: str, first_index: int, side: int, scale: float,
@@ -286,14 +366,20 @@ def run_images(res: Reservoir, vc: np.ndarray, out: np.ndarray, alph_init: np.nd
         _init_kernel, _run_kernel = jit(_init_rings), jit(_run_steps)
     spec = res.spec
     vc, out = np.ascontiguousarray(vc, np.float64), np.ascontiguousarray(out, np.float64)
-    n_init = int(2 * spec.ring_max / spec.dt_init)
-    _init_kernel(res.predecessor, np.ascontiguousarray(alph_init), vc, out, n_init, spec.v_thh, spec.v_thl)
-    vin = np.ascontiguousarray(seq.T, np.float64)  # pixels x batch
-    in_w = res.input_mask.astype(np.float64) * spec.weight_in
-    sampled = np.zeros((len(steps), res.n_neurons, vc.shape[1]), np.uint8)
-    fires = np.zeros((res.n_neurons, vc.shape[1]), np.int32)
+    n, b = vc.shape
     alph = np.exp(-spec.dt)
-    _run_kernel(res.ptr, res.col, res.weight, res.input_ring, in_w, vin, win, alph, spec.v_thh, spec.v_thl,
+    if res.rings is None:
+        n_init = int(2 * spec.ring_max / spec.dt_init)
+        _init_kernel(res.predecessor, np.ascontiguousarray(alph_init), vc, out, n_init, spec.v_thh, spec.v_thl)
+    else:  # the coupled lattice without input for `warmup` tau
+        _run_kernel(res.ptr, res.col, res.weight, np.full(n, -1, np.int64), np.zeros((0, spec.n_in)),
+                    np.zeros((1, b)), np.zeros(int(round(spec.warmup / spec.dt)) + 1, np.int64), alph,
+                    spec.v_thh, spec.v_thl, vc, out, np.zeros(0, np.int64), np.zeros((0, n, b), np.uint8),
+                    np.zeros((n, b), np.int32))
+    vin = np.ascontiguousarray(seq.T, np.float64)  # pixels x batch
+    sampled = np.zeros((len(steps), n, b), np.uint8)
+    fires = np.zeros((n, b), np.int32)
+    _run_kernel(res.ptr, res.col, res.weight, res.input_row, res.input_weight, vin, win, alph, spec.v_thh, spec.v_thl,
                 vc, out, steps, sampled, fires)
     return sampled.transpose(2, 0, 1).copy(), fires.T.copy()
 
@@ -322,7 +408,7 @@ def _init_rings(pred, alph, vc, out, n_steps, thh, thl):
                 out[i, k] = r
 
 
-def _run_steps(ptr, col, w, input_ring, in_w, vin, win, alph, thh, thl, vc, out, steps, sampled, fires):
+def _run_steps(ptr, col, w, input_row, in_w, vin, win, alph, thh, thl, vc, out, steps, sampled, fires):
     """The run (in place): per step u = W o + W_in v_in, v_c, x, Schmitt; outputs at ``steps``."""
     n, b = vc.shape
     n_in = in_w.shape[1]
@@ -347,7 +433,7 @@ def _run_steps(ptr, col, w, input_ring, in_w, vin, win, alph, thh, thl, vc, out,
                 j, we = col[e], w[e]
                 for k in range(b):
                     s[k] += we * out[j, k]
-            r = input_ring[i]
+            r = input_row[i]
             for k in range(b):
                 s2[k] = 0.0
             if r >= 0:
