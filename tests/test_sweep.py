@@ -115,6 +115,8 @@ BAD = {
                         "shared is both in [schemes.a] and [axes]"),
     "scheme unknown key": ('kind = "lattice"\n[schemes.a]\nsharing = 0\n', "schemes.a"),
     "scheme unsafe name": ('kind = "lattice"\n[schemes."../x"]\nshared = 0\n', "scheme name"),
+    "scheme name with a dot": ('kind = "lattice"\n[schemes.eps0.3]\nshared = 0\n',
+                               'must be quoted, e.g. [schemes."eps0.3"]'),
     "scheme not a table": ('kind = "lattice"\n[schemes]\na = 1\n', "[schemes.a] must be a table"),
     "schemes on rings": ('kind = "ring"\n[schemes.a]\nvdd_v = 1.8\n', "[schemes] apply to lattice and"),
     "kind": ('name = "x"\nkind = "chip"\n', "kind = 'chip'"),

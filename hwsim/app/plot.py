@@ -322,7 +322,25 @@ def plot_sweep(kind: str, table, axes: list[str], folder: Path) -> list[Path]:
         ax.set_ylabel("mismatch samples")
         ax.set_title(f"sky130 mismatch: sigma = {rel.std() * 100:.2f} %", fontsize=9)
         paths.append(_save(plt, fig, folder / "mismatch_frequency_spread.png"))
+    if kind == "reservoir" and len(ok) and "energy_reservoir_j" in ok:
+        paths.append(_accuracy_vs_energy(plt, ok, [a for a in axes if a not in seeds], folder))
     return paths
+
+
+def _accuracy_vs_energy(plt, ok, group: list[str], folder: Path) -> Path:
+    """Test accuracy against the reservoir's energy per image (and with the readout), one colour
+    per axis point (its seeds together)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for k, (name, rows) in enumerate(ok.groupby(group) if group else [((), ok)]):
+        label = ", ".join(f"{a}={v}" for a, v in zip(group, name if isinstance(name, tuple) else (name,)))
+        ax.scatter(rows["energy_reservoir_j"] * 1e9, rows["test_accuracy"], color=f"C{k % 10}", s=18,
+                   label=label or "reservoir")
+        ax.scatter(rows["energy_total_j"] * 1e9, rows["test_accuracy"], color=f"C{k % 10}", s=18, marker="x")
+    ax.set(xscale="log", xlabel="energy per image (nJ); dots: reservoir, crosses: with the readout",
+           ylabel="test accuracy", title="accuracy vs energy per inference")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(plt, fig, folder / "accuracy_vs_energy.png")
 
 
 def reservoir_figures(result: dict, folder: Path) -> list[Path]:

@@ -105,6 +105,10 @@ def _check_schemes(schemes, kind: str, base: Mapping, axes: Mapping, source: Pat
         check_name(name, f"{source}: scheme name")
         if not isinstance(table, Mapping):
             raise InputError(f"{source}: [schemes.{name}] must be a table of lattice keys (shared, orientation, ...)")
+        nested = [key for key, value in table.items() if isinstance(value, Mapping)]
+        if nested:
+            raise InputError(f"{source}: [schemes.{name}.{nested[0]}] is a table inside a scheme: a scheme name with "
+                             f"a dot must be quoted, e.g. [schemes.\"{name}.{nested[0]}\"]")
         check_table(table, _KEYS[kind], source, f"schemes.{name}")
         both = sorted(set(table) & set(axes))
         if both:
