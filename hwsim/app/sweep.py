@@ -370,7 +370,8 @@ def _client(scheduler: str | None, workers: int | None):
                              "with `dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`, or leave "
                              "--scheduler out to run on local processes") from None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    # dashboard_address=":0": a free port, so two sweeps (or a sweep and the tests) on one machine do not collide
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            env={"OMP_NUM_THREADS": "1"}, silence_logs=40)
     return Client(cluster), cluster
 
