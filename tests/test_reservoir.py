@@ -207,6 +207,11 @@ def test_mnist_files_are_the_canonical_ones():
     ('[data]\nn_train = 99999999\n', "n_train"),
     ('[readout]\nmac = "fp64"\n', "mac"),
     ('name = "../x"\n', "name"),
+    ('name = "<script>alert(1)</script>"\n', "name"),
+    ('[reservoir]\nn_rings = 90000\n[data]\ndataset = "mnist"\n', "GB (limit"),
+    ('[reservoir]\ngeometry = "square"\nnx = 3\nny = 3\nring_size = 3\n', "ring_size"),
+    ('[reservoir]\ngeometry = "torus"\n', "geometry 'torus'"),
+    ('[reservoir\n', "TOML"),
 ])
 def test_bad_configs_exit_2_with_the_reason(tmp_path, capsys, text, words):
     from hwsim.app.cli import main
@@ -217,6 +222,14 @@ def test_bad_configs_exit_2_with_the_reason(tmp_path, capsys, text, words):
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_zero_images_on_the_command_line_are_refused(tmp_path, capsys):
+    from hwsim.app.cli import main
+
+    assert main(["reservoir", "hwsim/app/configs/reservoir_digits.toml", "--n-train", "0",
+                 "--output", str(tmp_path / "out"), "--quiet"]) == 2
+    assert "n_train = 0" in capsys.readouterr().err
 
 
 def test_reservoir_sweeps_check_points_and_run_one(tmp_path):

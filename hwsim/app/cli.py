@@ -702,7 +702,8 @@ def _cmd_reservoir(args) -> int:
 
     config = load_reservoir_config(args.config)
     if args.n_train is not None or args.n_test is not None:
-        config = replace(config, n_train=args.n_train or config.n_train, n_test=args.n_test or config.n_test)
+        config = replace(config, n_train=config.n_train if args.n_train is None else args.n_train,
+                         n_test=config.n_test if args.n_test is None else args.n_test)
     folder = check_output_dir(args.output or Path("reports") / f"reservoir_{config.name}", "--output")
     with tqdm(total=config.n_train + config.n_test, desc=f"reservoir {config.name}", unit="image",
               file=sys.stderr, disable=args.quiet) as bar:

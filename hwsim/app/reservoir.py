@@ -88,6 +88,7 @@ class ReservoirConfig:
             raise InputError(f"reservoir readout: alpha = {self.alpha} must be a positive number")
         if self.mac not in MAC_ENERGY_J:
             raise InputError(f"reservoir readout: mac = {self.mac!r} is not one of {', '.join(MAC_ENERGY_J)}")
+        _check_memory(self)
 
     def key(self, split: str) -> str:
         """Hash of what determines the features of ``split``."""
@@ -222,16 +223,19 @@ def _energies(res: Reservoir, config: ReservoirConfig, images: np.ndarray, firin
 MAX_FEATURE_BYTES = 12e9
 
 
-def _check_memory(res: Reservoir, config: ReservoirConfig) -> None:
-    """Refuse a run whose features would not fit in memory, naming the numbers."""
+def _check_memory(config: ReservoirConfig) -> None:
+    """Refuse a run whose features would not fit in memory, naming the numbers (before building)."""
     from hwsim.lattice.reservoir import sample_steps
 
-    n_features = len(sample_steps(config.spec)) * res.n_neurons
+    spec = config.spec
+    neurons = spec.n_rings * (spec.ring_min + spec.ring_max) / 2 if spec.geometry == "companion" else \
+        spec.nx * spec.ny * spec.ring_size
+    n_features = int(len(sample_steps(spec)) * neurons)
     need = (config.n_train + config.n_test) * n_features + 4 * config.n_train * n_features
     if need > MAX_FEATURE_BYTES:
-        raise InputError(f"reservoir: {config.n_train} + {config.n_test} images x {n_features:,} features need "
-                         f"about {need / 1e9:.0f} GB (limit {MAX_FEATURE_BYTES / 1e9:.0f} GB); use fewer rings or "
-                         "images (--n-train, --n-test)")
+        raise InputError(f"reservoir: {config.n_train} + {config.n_test} images x about {n_features:,} features "
+                         f"need about {need / 1e9:.0f} GB (limit {MAX_FEATURE_BYTES / 1e9:.0f} GB); use fewer rings "
+                         "or images (--n-train, --n-test)")
 
 
 def evaluate(config: ReservoirConfig, folder: Path | None = None,
@@ -239,7 +243,6 @@ def evaluate(config: ReservoirConfig, folder: Path | None = None,
     """Features for the train and test slices, the readout, accuracies and energies per image."""
     start = time.perf_counter()
     res = build_reservoir(config.spec)
-    _check_memory(res, config)
     data = {}
     for split, n in (("train", config.n_train), ("test", config.n_test)):
         images, labels = load_dataset(config.dataset, split, n)
