@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import gzip
 import importlib.util
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from hwsim.lattice.reservoir import (
     ReservoirSpec,
     build_reservoir,
     features_for,
+    hilbert_sequence,
     image_stream,
     window_of_step,
 )
@@ -199,8 +199,6 @@ def _energies(res: Reservoir, config: ReservoirConfig, images: np.ndarray, firin
     """Energy per image by mechanism for each card in the config (test images)."""
     spec = res.spec
     side, scale, _, _ = DATASETS[config.dataset]
-    from hwsim.lattice.reservoir import hilbert_sequence
-
     sample = min(len(images), 200)
     seq = np.stack([hilbert_sequence(images[k], side, scale, image_stream(spec.seed, "test", k))
                     for k in range(sample)])
@@ -300,8 +298,3 @@ def summary_markdown(result: dict, figures: list[Path]) -> str:
         lines.append("")
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"
-
-
-def result_json(result: dict) -> str:
-    """The result for ``--json``."""
-    return json.dumps(result, indent=1)

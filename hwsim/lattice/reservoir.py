@@ -39,7 +39,7 @@ features can be computed alone, in any order, on any worker.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -141,11 +141,6 @@ class ReservoirSpec:
     def to_dict(self) -> dict:
         """Plain fields (JSON-ready)."""
         return asdict(self)
-
-    @classmethod
-    def keys(cls) -> dict:
-        """Field name -> type name, for config checks."""
-        return {f.name: f.type for f in fields(cls)}
 
 
 @dataclass(frozen=True)
