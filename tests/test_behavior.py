@@ -97,6 +97,32 @@ def test_capacitive_half_step_needs_both_inputs():
     assert 2 in set(summing.neuron[summing.fired])
 
 
+def test_gate_rule_fires_when_the_last_input_returns_to_rest():
+    """Gate rule, analytic: predecessors 0 and 1 kicked at 0 and 0.4 tau (x = VDD) return to rest
+    at tau ln(VDD/VT-) (+ delay) after their kicks; the AND gate rises only with the later one, so
+    neuron 2 fires exactly one delay after neuron 1's output rise (its x: the gate's fall pushed
+    it to -g dV, clamped, decayed; the rise adds g dV > VT+). Under the summing rule it fires on
+    the earlier rise."""
+    card = si_card()
+    tau, vdd, vtm, delay = (card.value(k) for k in ("tau_s", "vdd_v", "vt_minus_v", "delay_s"))
+    net = Network(3, src=[0, 1], dst=[2, 2], weight=[1.0, 1.0])
+    kicks = [(0.0, 0, None), (0.4 * tau, 1, None)]
+    rest = {i: t0 + tau * math.log(vdd / vtm) + delay for t0, i, _ in kicks}
+    gate = simulate_events(card, net, 6 * tau, rule="gate", kicks=kicks)
+    onsets = gate.time[gate.fired & (gate.neuron == 2)]
+    assert len(onsets) == 1 and onsets[0] == pytest.approx(rest[1] + delay, rel=EXACT_REL)
+    summing = simulate_events(card, net, 6 * tau, rule="summing", kicks=kicks)
+    assert summing.time[summing.fired & (summing.neuron == 2)][0] == pytest.approx(rest[0] + delay, rel=EXACT_REL)
+    taus, gains = input_gains(card, net, "gate")  # one capacitor, as a ring neuron's
+    assert np.allclose(gains, 1e-12 / (1e-12 + 40e-15), rtol=1e-12) and np.allclose(taus, tau, rtol=1e-12)
+
+
+def test_gate_rule_refuses_mixed_weights():
+    net = Network(3, src=[0, 1], dst=[2, 2], weight=[1.0, 0.3])
+    with pytest.raises(InputError, match="neuron 2 has inputs of different weights .0.3 and 1.; the AND gate"):
+        input_gains(si_card(), net, "gate")
+
+
 def test_bad_rule_and_network():
     with pytest.raises(InputError, match="unknown input-combination rule 'magic'"):
         input_gains(si_card(), ring_network(3), "magic")

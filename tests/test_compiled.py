@@ -30,9 +30,9 @@ def test_numba_and_numpy_give_identical_events(spec):
     assert np.array_equal(compiled.final_firing, reference.final_firing)
 
 
-@pytest.mark.parametrize("rule", ["capacitive", "summing"])
+@pytest.mark.parametrize("rule", ["capacitive", "summing", "gate"])
 def test_numba_identical_with_clamp_and_tau_mismatch(rule):
-    """An SI card with the input clamp, per-neuron tau mismatch, both rules."""
+    """An SI card with the input clamp, per-neuron tau mismatch, every rule."""
     spec = LatticeSpec(geometry="square", nx=10, ny=10, shared=1, orientation="alternating", rule=rule)
     config = dict(duration_tau=150, seed=2, tau_spread=0.05)
     reference = simulate(SKY, spec, SimConfig(engine="numpy", **config))
@@ -63,6 +63,24 @@ def test_event_engine_matches_the_python_exact_engine(card, rule):
         assert len(ref) > 50 and len(events) == len(ref)
         assert np.array_equal(events.neuron, ref.neuron) and np.array_equal(events.kind, ref.kind)
         assert np.allclose(events.time, ref.time, rtol=EXACT_ENGINE_REL, atol=0)
+
+
+@pytest.mark.parametrize("geometry", ["square", "honeycomb", "triangular"])
+@pytest.mark.parametrize("card", [SKY, PAPER], ids=["sky130_tt", "paper"])
+def test_event_engine_matches_the_python_exact_engine_gate_rule(card, geometry):
+    """Gate rule on 3 x 3 open lattices sharing one neuron (shared neurons have 2-3 inputs): the
+    compiled per-neuron counts of firing inputs against the Python engine's, same tolerance."""
+    tau = card.value("tau_s")
+    lattice = build_lattice(LatticeSpec(geometry=geometry, nx=3, ny=3, shared=1, boundary="open", rule="gate"))
+    net, kicked = lattice.network, np.unique(lattice.rings[:, 0])  # rings may share their neuron 0
+    assert np.bincount(net.dst).max() >= 2
+    x0 = np.zeros(net.n_neurons)
+    x0[kicked] = card.value("vdd_v")
+    ref = simulate_events(card, net, 150 * tau, "gate", kicks=[(0.0, int(i), None) for i in kicked])
+    events, _ = run_events(card, net, "gate", x0, np.zeros(net.n_neurons), 150 * tau)
+    assert len(ref) > 50 and len(events) == len(ref)
+    assert np.array_equal(events.neuron, ref.neuron) and np.array_equal(events.kind, ref.kind)
+    assert np.allclose(events.time, ref.time, rtol=EXACT_ENGINE_REL, atol=0)
 
 
 @pytest.mark.parametrize("n", [3, 5, 8])

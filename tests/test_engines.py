@@ -22,6 +22,8 @@ EQUIVALENCE = [
     LatticeSpec(geometry="triangular", nx=20, ny=20, shared=1, rule="summing"),
     LatticeSpec(geometry="triangular", nx=20, ny=20, shared=2, orientation="alternating", rule="summing"),
     LatticeSpec(geometry="smallworld", nx=20, ny=20, shared=0, coupling_weight=0.2, rule="summing", sw_k=4, sw_p=0.1),
+    LatticeSpec(geometry="square", nx=20, ny=20, shared=1, orientation="alternating", rule="gate"),
+    LatticeSpec(geometry="triangular", nx=20, ny=20, shared=1, rule="gate"),
 ]
 
 

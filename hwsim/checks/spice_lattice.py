@@ -2,7 +2,8 @@
 
 :func:`run_spice_lattice` turns a :class:`~hwsim.lattice.topology.Lattice` into a netlist of the
 card's own cell (same device library, corner, VDD, temperature, R, C, clamp; one coupling
-capacitor per input, so the circuit combines inputs capacitively), kicks the first neuron of every
+capacitor per input, so the circuit combines inputs capacitively; or, for the gate rule, an AND gate
+in front of every shared neuron's one capacitor), kicks the first neuron of every
 ring with a current pulse of charge 2 C VDD at t = RC, and runs ngspice. :data:`MAX_RINGS` bounds
 the size for every caller (CLI, pipeline, library).
 """
@@ -54,8 +55,9 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
         raise InputError(f"card {card.name!r} is normalised; a transistor-level run needs an SI card "
                          "(e.g. sky130_tt)")
     spec = lattice.spec
-    if spec.rule != "capacitive":
-        raise InputError("the transistor-level lattice combines inputs capacitively: use rule='capacitive'")
+    if spec.rule not in ("capacitive", "gate"):
+        raise InputError(f"the {spec.rule} rule has no circuit in hwsim: a transistor-level lattice combines inputs "
+                         "capacitively (rule='capacitive') or through AND gates (rule='gate')")
     check_spice_size(spec, lattice.n_rings)
     cond = Conditions(**{k: card.conditions[k] for k in _CONDITION_KEYS}, cell=card.conditions.get("cell"),
                       backend=backend, timeout_s=timeout_s)
@@ -63,7 +65,7 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
     kick_at = cond.rc_s
     net = lattice.network
     text = graph_netlist(lattice.n_neurons, net.src, net.dst, net.weight, kicks=kicks, clamp=cond.clamp,
-                         library=cond.library, corner=cond.corner,
+                         library=cond.library, corner=cond.corner, gate=spec.rule == "gate",
                          title=f"{name}: {spec.geometry} {spec.nx}x{spec.ny} lattice, shared={spec.shared}")
     deck = cond.render(BENCH_DIR, text=text, name=name, params={
         **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,

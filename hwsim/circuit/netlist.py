@@ -278,6 +278,7 @@ _HEADER = """\
 .lib "../devices/{library}.lib.sp" {corner}
 .include "../cells/schmitt.sp"
 .include "../cells/nv_neuron.sp"
+.include "../cells/and_gate.sp"
 .param vdd=1.8
 .param kick_q=2p kick_t=100n kick_at=1u
 .param t_stop=200u t_step=2n
@@ -287,8 +288,10 @@ Vdd vdd 0 {{vdd}}"""
 
 def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coupling] = (),
                   kicks: Sequence[int] = (0,), clamp: bool = True, library: str = "sky130", corner: str = "tt",
-                  title: str = "neuron graph") -> str:
-    """Netlist text of any graph of neurons (capacitive input combination, as in the circuit).
+                  title: str = "neuron graph", gate: bool = False) -> str:
+    """Netlist text of any graph of neurons (capacitive input combination, as in the circuit; with
+    ``gate``, the gate rule: every neuron with 2-4 inputs, all of weight 1, gets an AND gate
+    ``Xg<i>`` (``netlists/cells/and_gate.sp``) whose output ``g<i>`` drives its capacitor).
 
     Edge k feeds neuron ``src[k]``'s output into neuron ``dst[k]``'s node x through a capacitor of
     ``weight[k]`` times the cell's C (``nv_c``): each neuron's first weight-1 input drives its own
@@ -302,6 +305,9 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
     for index in [*kicks, *src, *dst, *(c.src for c in extra_caps), *(c.dst for c in extra_caps)]:
         if not 0 <= index < n_neurons:
             raise NetlistError(f"neuron index {index} is outside 0..{n_neurons - 1}")
+    if gate:
+        return _gate_graph(n_neurons, src, dst, weight, kicks=kicks, clamp=clamp, library=library, corner=corner,
+                           title=title)
     own = {}
     for k in sorted(range(len(src)), key=lambda k: (dst[k], src[k])):
         if weight[k] == 1.0 and dst[k] not in own:
@@ -319,11 +325,42 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
             lines.append(f"Cc{k} o{src[k]} x{dst[k]} {{{weight[k]:.12g}*nv_c}}")
     for j, c in enumerate(extra_caps):
         lines.append(f"Ce{j} o{c.src} x{c.dst} {format_spice_number(c.c_f)}")
-    for k in kicks:
-        lines.append(f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1e6)")
+    return "\n".join(lines + _graph_tail(n_neurons, kicks)) + "\n"
+
+
+def _graph_tail(n_neurons: int, kicks: Sequence[int]) -> list[str]:
+    """Kick sources, saved vectors and the transient analysis of a graph netlist."""
+    lines = [f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1e6)" for k in kicks]
     lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(n_neurons)) + " i(vdd)")
-    lines += [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
-    return "\n".join(lines) + "\n"
+    return lines + [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
+
+
+#: AND gates by number of inputs (netlists/cells/and_gate.sp) and their transistor counts.
+AND_GATES = {2: ("and2", 6), 3: ("and3", 8), 4: ("and4", 10)}
+
+
+def _gate_graph(n_neurons: int, src: list, dst: list, weight: list, *, kicks, clamp, library, corner,
+                title) -> str:
+    """:func:`graph_netlist` for the gate rule: one input per neuron, through an AND gate when several."""
+    inputs: dict[int, list[int]] = {i: [] for i in range(n_neurons)}
+    for k in sorted(range(len(src)), key=lambda k: (dst[k], src[k])):
+        if weight[k] != 1.0:
+            raise NetlistError(f"gate rule: edge {src[k]}->{dst[k]} has weight {weight[k]:g}; AND gates take logic "
+                               "inputs, every edge needs weight 1")
+        inputs[dst[k]].append(src[k])
+    bad = [i for i, ins in inputs.items() if not 1 <= len(ins) <= max(AND_GATES)]
+    if bad:
+        raise NetlistError(f"gate rule: neurons {bad[:5]} have {len(inputs[bad[0]])} inputs; each needs 1 to "
+                           f"{max(AND_GATES)} (AND2-AND4)")
+    cell = "nv_neuron" if clamp else "nv_neuron_noclamp"
+    lines = [f"* hwsim generated: {title} (gate rule)", _HEADER.format(library=library, corner=corner)]
+    for i, ins in inputs.items():
+        if len(ins) == 1:
+            lines.append(f"X{i} o{ins[0]} x{i} o{i} vdd 0 {cell}")
+        else:
+            lines.append(f"Xg{i} {' '.join(f'o{j}' for j in ins)} g{i} vdd 0 {AND_GATES[len(ins)][0]}")
+            lines.append(f"X{i} g{i} x{i} o{i} vdd 0 {cell}")
+    return "\n".join(lines + _graph_tail(n_neurons, kicks)) + "\n"
 
 
 def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupling] = (),

@@ -44,6 +44,17 @@ memory = clip(memory, -1e300, s + clamp_over_a)
 memory = decay * memory + one_minus_decay * s
 x = divider * (s - memory)
 """
+# gate rule: a summed count of firing predecessors, their AND on the neuron's one capacitor (one
+# operation per statement, in the numpy engine's order), then the capacitive update
+_GATE = """
+s = dv * clip(low, -1e300, 1)
+s = vdd - s
+s = node_gain * s
+""" + _CAPACITIVE
+_GATE_MODEL = """
+low : 1
+node_gain : 1 (constant)
+"""
 _MODEL = """
 x : 1
 firing : 1
@@ -77,21 +88,24 @@ def _build(b2, d: Discretised, st: State):
                  "clamp": np.inf if d.clamp is None else d.clamp,
                  "clamp_over_a": np.inf if d.clamp is None else d.clamp / d.divider, "divider": d.divider}
     clock = b2.Clock(dt=d.dt_s * b2.second)
-    group = b2.NeuronGroup(d.n, _MODEL, clock=clock, namespace=namespace, name="neurons",
+    gate = d.node_gain is not None
+    group = b2.NeuronGroup(d.n, _MODEL + (_GATE_MODEL if gate else ""), clock=clock, namespace=namespace, name="neurons",
                            events={"fire": "firing == 0 and x >= vt_plus", "rest": "firing == 1 and x < vt_minus"})
     group.run_on_event("fire", "firing = 1")
     group.run_on_event("rest", "firing = 0")
-    syn = b2.Synapses(group, group, "coef : 1 (constant)\ns_post = coef * o_pre : 1 (summed)", clock=clock,
-                      namespace=namespace, name="inputs")
+    summed = "low_post = firing_pre : 1 (summed)" if gate else "s_post = coef * o_pre : 1 (summed)"
+    syn = b2.Synapses(group, group, "coef : 1 (constant)\n" + summed, clock=clock, namespace=namespace, name="inputs")
     syn.connect(i=d.src, j=d.dst)
     syn.coef = d.coef
-    code = _CAPACITIVE if d.rule == "capacitive" else _SUMMING
+    code = {"capacitive": _CAPACITIVE, "summing": _SUMMING, "gate": _GATE}[d.rule]
     if d.clamp is None:
         code = code.replace("clip(x + ds, -clamp, 1e300)", "(x + ds)")
         code = code.replace("memory = clip(memory, -1e300, s + clamp_over_a)\n", "")
     group.run_regularly(code, when="groups", order=1, name="input_node")
     group.decay = d.decay
     group.one_minus_decay = d.one_minus_decay
+    if gate:
+        group.node_gain = d.node_gain
     group.x = st.x
     group.firing = st.firing
     group.memory = st.memory
@@ -199,6 +213,8 @@ def _run_standalone(b2, d, st, n_steps, progress):
     net.run(n_steps * d.dt_s * b2.second, namespace={})
     run_args = {group.x: st.x, group.firing: st.firing, group.memory: st.memory, group.decay: d.decay,
                 group.one_minus_decay: d.one_minus_decay}
+    if d.node_gain is not None:
+        run_args[group.node_gain] = d.node_gain
     with _stdout_to(folder.parent / f"{folder.name}.build.log"):
         b2.device.build(directory=str(folder), compile=not built, run=False)
         b2.device.run(directory=str(folder), with_output=False, run_args=run_args)

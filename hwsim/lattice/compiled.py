@@ -31,6 +31,8 @@ from hwsim.model.events import Events
 
 __all__ = ["run_numba", "csr_by_target", "jit", "jit_inline", "prefetch"]
 
+#: The kernel's code for each input rule.
+_MODES = {"capacitive": 0, "summing": 1, "gate": 2}
 #: Neuron-steps (plus edge-steps) per compiled slice: about 0.1-0.3 s on one core.
 _SLICE_WORK = 3e7
 
@@ -119,10 +121,12 @@ def csr_by_target(d: Discretised) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @jit
-def _clock_slice(k0, k1, capacitive, use_clamp, clamp, clamp_over_a, divider, vdd, dv, vt_plus, vt_minus,
-                 ptr, src, coef, decay, one_minus_decay, x, firing, memory, o, ev_step, ev_neuron, ev_kind, n_ev):
+def _clock_slice(k0, k1, mode, use_clamp, clamp, clamp_over_a, divider, vdd, dv, vt_plus, vt_minus,
+                 ptr, src, coef, node_gain, decay, one_minus_decay, x, firing, memory, o, ev_step, ev_neuron, ev_kind,
+                 n_ev):
     """Steps k0..k1-1 in place; events appended from ``n_ev``. Returns (next step, event count);
-    stops early (before a step) when the event buffer might overflow."""
+    stops early (before a step) when the event buffer might overflow. ``mode``: 0 capacitive,
+    1 summing, 2 gate (``node_gain``: each neuron's gain; unused otherwise)."""
     n = len(x)
     cap = len(ev_step)
     for k in range(k0, k1):
@@ -132,9 +136,16 @@ def _clock_slice(k0, k1, capacitive, use_clamp, clamp, clamp_over_a, divider, vd
             o[i] = vdd - dv * firing[i]
         for i in range(n):
             s = 0.0
-            for e in range(ptr[i], ptr[i + 1]):
-                s += coef[e] * o[src[e]]
-            if capacitive:
+            if mode == 2:
+                low = 0.0
+                for e in range(ptr[i], ptr[i + 1]):  # outputs at the start of the step: o < vdd while firing
+                    if o[src[e]] != vdd:
+                        low += 1.0
+                s = node_gain[i] * (vdd - dv * min(low, 1.0))
+            else:
+                for e in range(ptr[i], ptr[i + 1]):
+                    s += coef[e] * o[src[e]]
+            if mode != 1:
                 xj = x[i] + (s - memory[i])
                 if use_clamp and xj < -clamp:
                     xj = -clamp
@@ -174,6 +185,7 @@ def run_numba(d: Discretised, st: State, n_steps: int,
     ptr, src, coef = csr_by_target(d)
     x, firing, memory = (np.array(a, dtype=np.float64) for a in (st.x, st.firing, st.memory))
     o = np.empty(d.n)
+    node_gain = np.zeros(d.n) if d.node_gain is None else np.asarray(d.node_gain, np.float64)
     use_clamp = d.clamp is not None
     clamp = float(d.clamp) if use_clamp else 0.0
     clamp_over_a = clamp / d.divider if use_clamp else 0.0
@@ -182,8 +194,8 @@ def run_numba(d: Discretised, st: State, n_steps: int,
     parts, k = [], 0
     while k < n_steps:
         ev_step, ev_neuron, ev_kind = np.empty(cap, np.int64), np.empty(cap, np.int32), np.empty(cap, np.int8)
-        k_next, n_ev = kernel(k, min(n_steps, k + slice_steps), d.rule == "capacitive", use_clamp, clamp,
-                              clamp_over_a, d.divider, d.vdd, d.dv, d.vt_plus, d.vt_minus, ptr, src, coef,
+        k_next, n_ev = kernel(k, min(n_steps, k + slice_steps), _MODES[d.rule], use_clamp, clamp,
+                              clamp_over_a, d.divider, d.vdd, d.dv, d.vt_plus, d.vt_minus, ptr, src, coef, node_gain,
                               *_per_neuron(d.decay, d.one_minus_decay), x, firing,
                               memory, o, ev_step, ev_neuron, ev_kind, 0)
         if n_ev:

@@ -6,6 +6,8 @@ then the input node, then the Schmitt decision giving o[k+1]. Per neuron i, with
 
 - capacitive rule (x form): ``s = sum_j g_ij o_j``; ``x <- decay * max(x + (s - s_prev), -v_clamp)``;
   ``s_prev <- s``.
+- gate rule: the same with ``s = g_i (vdd - dv min(1, sum_j firing_j))`` (an AND gate of the
+  active-low outputs driving one capacitor; g_i is the gain of every input edge of neuron i).
 - summing rule (the authors' v_c form): ``u = sum_j w_ij o_j``;
   ``v_c <- min(v_c, u + v_clamp/a)`` (the clamp recharges the capacitor);
   ``v_c <- decay * v_c + (1 - decay) * u``; ``x = a (u - v_c)`` with a = C/(C + C_in).
@@ -57,6 +59,7 @@ class Discretised:
     vt_plus: float
     vt_minus: float
     clamp: float | None
+    node_gain: np.ndarray | None = None  # gate rule: the gain g_i of each neuron's one capacitor
 
 
 def discretise(card: ModelCard, net: Network, rule: str, dt_s: float, tau_scale=None) -> Discretised:
@@ -78,7 +81,14 @@ def discretise(card: ModelCard, net: Network, rule: str, dt_s: float, tau_scale=
                        dst=net.dst[order].astype(np.int64), coef=np.asarray(coef, float)[order], decay=decay,
                        one_minus_decay=1.0 - decay, divider=c / (c + c_in), vdd=vdd, dv=vdd - vol,
                        vt_plus=card.value("vt_plus_v"), vt_minus=card.value("vt_minus_v"),
-                       clamp=card.value("v_clamp_v"))
+                       clamp=card.value("v_clamp_v"), node_gain=_node_gain(net, gains) if rule == "gate" else None)
+
+
+def _node_gain(net: Network, gains: np.ndarray) -> np.ndarray:
+    """Per neuron, the gain of its input edges (all equal under the gate rule; 0 without inputs)."""
+    g = np.zeros(net.n_neurons)
+    g[net.dst] = gains
+    return g
 
 
 @dataclass
@@ -91,6 +101,9 @@ class State:
 
 
 def _input_sum(d: Discretised, firing: np.ndarray) -> np.ndarray:
+    if d.node_gain is not None:  # gate rule: the AND of the inputs' outputs, on one capacitor
+        low = np.bincount(d.dst, weights=firing[d.src], minlength=d.n)
+        return d.node_gain * (d.vdd - d.dv * np.minimum(low, 1.0))
     o = d.vdd - d.dv * firing
     return np.bincount(d.dst, weights=d.coef * o[d.src], minlength=d.n)
 
@@ -104,14 +117,14 @@ def initial_state(d: Discretised, x0: np.ndarray, firing0: np.ndarray) -> State:
     if not np.all(np.isfinite(x0)) or not np.all(np.isin(firing0, (0.0, 1.0))):
         raise InputError("initial state: x0 must be finite and firing0 only 0 or 1")
     s = _input_sum(d, firing0)
-    memory = s if d.rule == "capacitive" else s - x0 / d.divider
+    memory = s - x0 / d.divider if d.rule == "summing" else s
     return State(x=x0, firing=firing0, memory=memory)
 
 
 def step(d: Discretised, st: State) -> tuple[np.ndarray, np.ndarray]:
     """Advance one step in place; returns (neurons that fired, neurons that returned to rest)."""
     s = _input_sum(d, st.firing)
-    if d.rule == "capacitive":
+    if d.rule != "summing":
         xj = st.x + (s - st.memory)
         if d.clamp is not None:
             xj = np.maximum(xj, -d.clamp)

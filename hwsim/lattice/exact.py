@@ -2,8 +2,9 @@
 
 Between input edges x only decays, so a firing neuron's return to rest is known analytically
 (t = tau ln(x / VT-)) and a resting neuron can fire only at an input edge. The same model as
-:func:`hwsim.model.behavior.simulate_events` (both rules through their edge gains, the clamp, the
-propagation delay), which it matches to rounding.
+:func:`hwsim.model.behavior.simulate_events` (all rules through their edge gains, the clamp, the
+propagation delay; the gate rule through per-neuron counts of firing predecessors), which it
+matches to rounding.
 
 Two queues instead of one heap (a binary heap of a million pending entries costs ~0.4 us a pop
 here, mostly cache misses):
@@ -157,13 +158,18 @@ def _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firin
 
 @jit_inline
 def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, vtm, delay, inv_w, mask, head,
-                f_t, f_seq, f_i, f_k, f_head, f_len):
+                f_t, f_seq, f_i, f_k, f_head, f_len, gate, low):
     """Neuron i's output edge (kind k) at time t moves the x of its targets, which then decide.
-    Returns (sequence, FIFO length, change in firing neurons)."""
+    Gate rule (``gate``): only targets whose AND gate switches move (``low``: firing predecessors
+    per neuron, updated here). Returns (sequence, FIFO length, change in firing neurons)."""
     step = fall if k > 0 else -fall  # fall = V_OL - VDD < 0: the output falls when i fires
     change = 0
     for e in range(out_ptr[i], out_ptr[i + 1]):
         j = out_dst[e]
+        if gate:
+            low[j] += 1 if k > 0 else -1
+            if low[j] != (1 if k > 0 else 0):
+                continue
         xj = s[j, X] * math.exp(-(t - s[j, T_LAST]) / s[j, TAU]) + out_gain[e] * step
         s[j, X] = xj if xj > floor else floor
         s[j, T_LAST] = t
@@ -174,7 +180,7 @@ def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, v
 
 @jit
 def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vtp, vtm, delay, fall, inv_w, mask, head,
-           f_t, f_seq, f_i, f_k, q, record, firings, out, ev_t, ev_i, ev_k):
+           f_t, f_seq, f_i, f_k, q, record, firings, out, ev_t, ev_i, ev_k, gate, low):
     """Handle at most ``max_pops`` entries before ``t_stop``. ``q`` (int64, in/out): FIFO head,
     FIFO length, calendar bucket, calendar size, sequence, pops, edges, events written, pops at
     the time of the last pop, and that time (as the float64 bits). Returns
@@ -225,7 +231,7 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vt
             ev_t[n_ev], ev_i[n_ev], ev_k[n_ev] = t, i, k
             n_ev += 1
         seq, f_len, change = _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, vtm, delay,
-                                         inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len)
+                                         inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len, gate, low)
         n_cal += change
     q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8] = f_head, f_len, k_abs, n_cal, seq, pops, edges, n_ev, same
     q[9:10].view(np.float64)[0] = t_now
@@ -307,7 +313,7 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
     simulated time advanced (card units) and the output edges handled meanwhile; ``stats`` (an
     :class:`EventStats`) is filled in. Returns the kept events (times, no steps) and the state at
     ``t_stop`` (x decayed to t_stop; ``memory`` holds the time of each neuron's last input)."""
-    from hwsim.model.behavior import input_gains
+    from hwsim.model.behavior import gate_counts, input_gains
 
     taus, gains = input_gains(card, net, rule)
     taus = np.asarray(taus * (1.0 if tau_scale is None else np.asarray(tau_scale, float)), np.float64)
@@ -320,6 +326,7 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
     record = np.ones(n, bool) if record is None else np.asarray(record, bool)
     _start(st, np.asarray(firing0) > 0, vtp, vtm, delay, inv_w, nb - 1, head, *fifo, q)
     firings, out = np.zeros(n, np.int64), (np.asarray(firing0) > 0).astype(np.uint8)
+    low = gate_counts(net, out)  # gate rule: firing predecessors per neuron (outputs at t = 0 are firing0)
     samples = np.zeros(0) if samples is None else np.asarray(samples, float)
     output_at = np.zeros((len(samples), n), bool)
     parts, t_done, edges_done = [], 0.0, 0
@@ -334,7 +341,8 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
             ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
             q[7] = 0
             status, t_now = _slice(t_end, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), floor, vtp, vtm,
-                                   delay, vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev)
+                                   delay, vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev,
+                                   rule == "gate", low)
             if q[7]:
                 parts.append(tuple(a[:q[7]].copy() for a in ev))
             if status < 0:

@@ -236,7 +236,11 @@ def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) 
     net = lattice.network
     fell = (firing0[net.src] > 0) & (firing0[net.dst] == 0)  # edges from a firing to a resting neuron
     dv = card.value("vdd_v") - card.value("v_ol_v")
-    np.add.at(x0, net.dst[fell], -gains[fell] * dv)
+    if lattice.spec.rule == "gate":  # one AND gate per neuron: it falls once, however many inputs fire
+        fell = np.unique(net.dst[fell])
+        x0[fell] -= np.bincount(net.dst, weights=gains, minlength=len(x0))[fell] / np.bincount(net.dst)[fell] * dv
+    else:
+        np.add.at(x0, net.dst[fell], -gains[fell] * dv)
     clamp = card.value("v_clamp_v")
     if clamp is not None:
         x0 = np.maximum(x0, -clamp)

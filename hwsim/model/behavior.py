@@ -9,11 +9,18 @@ input node x_i and an inverting Schmitt trigger with output o_i (vdd_v at rest, 
   (C_ij/C_tot,i) dV; x_i decays with tau_i = R C_tot,i = tau_s * C_tot,i/(c_couple_f + c_in_f).
 - **summing rule** (the authors' code): one capacitor fed by u_i = sum_j w_ij o_j, so an edge
   moves x_i by w_ij * c_couple_f/(c_couple_f + c_in_f) * dV and tau_i = tau_s.
+- **gate rule** (a buildable shared neuron): the inputs of a neuron with several predecessors are
+  combined by a CMOS AND gate (NAND + inverter) that drives the neuron's one coupling capacitor
+  w * c_couple_f: the gate output o_g = vdd_v - (vdd_v - v_ol_v) * min(1, firing predecessors)
+  falls when any predecessor fires and rises when the last one returns to rest. x_i moves by
+  g * dV at gate edges only, g = w c_couple_f/(w c_couple_f + c_in_f), tau_i = tau_s (w c + c_in)/(c + c_in).
+  All inputs of one neuron need the same weight (the gate has one capacitor); the gate's delay
+  is not modelled (tens of ps against tau of tens of ns for the shipped cards).
 - Schmitt: a resting neuron fires when x_i >= vt_plus_v, a firing one returns to rest when
   x_i < vt_minus_v; its output edge follows the decision after delay_s. The clamp keeps
   x_i >= -v_clamp_v (applied right after an input edge, as the clamp conducts during the edge).
 
-With one input of weight 1 both rules reduce to the paper's model. Between input edges x only
+With one input of weight 1 all three rules reduce to the paper's model. Between input edges x only
 decays towards 0, so a resting neuron can only fire at an input edge and a firing one returns to
 rest when the decay reaches vt_minus_v at t = tau ln(x/vt_minus_v): :func:`simulate_events`
 integrates this exactly, event by event (no time step).
@@ -34,9 +41,9 @@ from hwsim.model.events import Events
 
 __all__ = ["Network", "ring_network", "RULES", "input_gains", "simulate_events",
            "ring_period_from_events", "behavioural_ring_period", "ring_hop_law", "input_node_trace",
-           "output_trace", "schmitt_trace"]
+           "output_trace", "schmitt_trace", "gate_counts"]
 
-RULES = ("capacitive", "summing")
+RULES = ("capacitive", "summing", "gate")
 
 
 @dataclass(frozen=True)
@@ -76,9 +83,33 @@ def input_gains(card: ModelCard, net: Network, rule: str) -> tuple[np.ndarray, n
     c, c_in, tau = card.value("c_couple_f"), card.value("c_in_f"), card.value("tau_s")
     if rule == "summing":
         return np.full(net.n_neurons, tau), net.weight * c / (c + c_in)
+    if rule == "gate":
+        return _gate_gains(net, c, c_in, tau)
     c_tot = np.bincount(net.dst, weights=net.weight * c, minlength=net.n_neurons) + c_in
     c_tot = np.where(c_tot > c_in, c_tot, c + c_in)  # a neuron without inputs keeps its own C
     return tau * c_tot / (c + c_in), net.weight * c / c_tot[net.dst]
+
+
+def _gate_gains(net: Network, c: float, c_in: float, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """tau_i and per-edge gains of the gate rule: one capacitor of the inputs' common weight."""
+    w_max = np.zeros(net.n_neurons)
+    w_min = np.full(net.n_neurons, np.inf)
+    np.maximum.at(w_max, net.dst, net.weight)
+    np.minimum.at(w_min, net.dst, net.weight)
+    mixed = np.flatnonzero((w_max > 0) & (w_max != w_min))
+    if len(mixed):
+        i = int(mixed[0])
+        raise InputError(f"gate rule: neuron {i} has inputs of different weights ({w_min[i]:g} and {w_max[i]:g}); "
+                         "the AND gate drives one coupling capacitor, so all inputs of a neuron need one weight "
+                         "(use shared neurons with coupling_weight = 0, or the capacitive/summing rule for eps links)")
+    w = np.where(w_max > 0, w_max, 1.0)
+    c_tot = w * c + c_in
+    return tau * c_tot / (c + c_in), (w * c / c_tot)[net.dst]
+
+
+def gate_counts(net: Network, firing: np.ndarray) -> np.ndarray:
+    """Per neuron, how many of its predecessors are firing (the gate rule's memory of its AND)."""
+    return np.bincount(net.dst, weights=np.asarray(firing, float)[net.src], minlength=net.n_neurons).astype(np.int64)
 
 
 def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = "capacitive",
@@ -102,6 +133,7 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
     t_last = [0.0] * net.n_neurons
     firing = [False] * net.n_neurons
     version = [0] * net.n_neurons
+    low = [0] * net.n_neurons  # gate rule: firing predecessors of each neuron (all rest at t = 0)
     heap: list = []
     seq = 0
 
@@ -142,7 +174,7 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
             times.append(t)
             neurons.append(i)
             fired.append(payload < 0)
-            targets = fanout[i]
+            targets = fanout[i] if rule != "gate" else _gate_targets(fanout[i], low, payload < 0)
         else:  # kick: one target, the neuron itself, with the kick's dx as a gain on a unit edge
             targets = [(i, payload)]
             payload = 1.0
@@ -152,6 +184,17 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
             decide(j, t)
     return Events(time=np.asarray(times, float), neuron=np.asarray(neurons, dtype=np.int32),
                   kind=np.where(np.asarray(fired, dtype=bool), 1, -1).astype(np.int8))
+
+
+def _gate_targets(targets: list, low: list, fell: bool) -> list:
+    """The targets whose AND gate switches when one predecessor's output falls (``fell``) or
+    rises; updates their counts of firing predecessors ``low``."""
+    moved = []
+    for j, g in targets:
+        low[j] += 1 if fell else -1
+        if low[j] == (1 if fell else 0):
+            moved.append((j, g))
+    return moved
 
 
 def ring_period_from_events(events: Events, neuron: int = 0, skip: int = 2) -> float:
