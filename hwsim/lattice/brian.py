@@ -89,7 +89,8 @@ def _build(b2, d: Discretised, st: State):
                  "clamp_over_a": np.inf if d.clamp is None else d.clamp / d.divider, "divider": d.divider}
     clock = b2.Clock(dt=d.dt_s * b2.second)
     gate = d.node_gain is not None
-    group = b2.NeuronGroup(d.n, _MODEL + (_GATE_MODEL if gate else ""), clock=clock, namespace=namespace, name="neurons",
+    model = _MODEL + (_GATE_MODEL if gate else "")
+    group = b2.NeuronGroup(d.n, model, clock=clock, namespace=namespace, name="neurons",
                            events={"fire": "firing == 0 and x >= vt_plus", "rest": "firing == 1 and x < vt_minus"})
     group.run_on_event("fire", "firing = 1")
     group.run_on_event("rest", "firing = 0")
