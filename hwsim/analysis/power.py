@@ -22,7 +22,9 @@ Assumptions (also in every :class:`PowerReport`): the input node follows the beh
 (instantaneous jumps at input edges, exponential decay, clamp); output edges are instantaneous
 for the coupling charge; the supply voltage is the card's ``vdd_v``; the summing rule is costed as
 if each input had its own coupling capacitor (the authors' resistive summing network is not a
-circuit we simulate).
+circuit we simulate); under the gate rule a shared neuron's capacitor is charged by its AND gate
+(booked to that neuron) at the gate's output edges, and the gate's internal switching energy
+(its NAND node, a few fF) is left out.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ ASSUMPTIONS = (
     "output-edge switching energy per firing event from the SPICE step bench without load",
     "static power = VDD * leakage current at x = 0, for every neuron, all the time",
     "the summing rule is costed with one coupling capacitor per input",
+    "gate rule: a shared neuron's AND gate charges its one capacitor (booked to it); the gate's internal "
+    "switching energy is not counted",
 )
 
 
@@ -122,6 +126,34 @@ class _Ledger:
             self.out_edges[net.src[k]].append(k)
         self.x_at_rise = self.x[net.dst].copy()
         self.rise_seen = np.zeros(len(net.src), dtype=bool)
+        self.payer = net.src.copy()  # whose supply current charges each capacitor
+        self.gate = lattice.spec.rule == "gate"
+        if self.gate:
+            self._gate_init(net)
+
+    def _gate_init(self, net) -> None:
+        """Gate rule: the capacitor of a neuron with several inputs is driven by its AND gate; each
+        such neuron's inputs map to one canonical edge (its first), paid by the neuron itself."""
+        n = net.n_neurons
+        order = np.argsort(net.dst, kind="stable")
+        targets, pos = np.unique(net.dst[order], return_index=True)
+        first = np.full(n, -1)
+        first[targets] = order[pos]
+        self.canon = first[net.dst]
+        multi = np.bincount(net.dst, minlength=n)[net.dst] >= 2
+        self.payer = np.where(multi, net.dst, net.src)
+        self.low = np.bincount(net.dst, weights=self.firing[net.src].astype(float), minlength=n).astype(np.int64)
+
+    def _gate_edges(self, edges: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The gate output edges among input edges (kind +1: an input fell): those that take a
+        neuron's count of firing inputs from 0 to 1 or from 1 to 0, as canonical edges."""
+        keep = []
+        for e, k in zip(edges, kinds):
+            d = self.net.dst[e]
+            self.low[d] += 1 if k > 0 else -1
+            if self.low[d] == (1 if k > 0 else 0):
+                keep.append((self.canon[e], k))
+        return (np.array([e for e, _ in keep], dtype=int), np.array([k for _, k in keep], dtype=int))
 
     def advance(self, ids: np.ndarray, t: float) -> None:
         """Decay x of ``ids`` to time t (s), adding the crowbar energy of the part inside the window."""
@@ -150,6 +182,9 @@ class _Ledger:
         in_window = self.t0 <= t <= self.t1
         if len(edges):
             edge_kind = np.concatenate([np.full(len(self.out_edges[j]), kd) for j, kd in zip(sources, kinds)])
+            if self.gate:
+                edges, edge_kind = self._gate_edges(edges, edge_kind)
+        if len(edges):
             self._couple(edges, edge_kind < 0, in_window)
         self.firing[sources] = kinds > 0
         if in_window:
@@ -163,7 +198,7 @@ class _Ledger:
         if in_window:
             fe = edges[falling]
             q = self.caps[fe] * (np.where(self.rise_seen[fe], self.dv, 0.0) - (xd[falling] - self.x_at_rise[fe]))
-            np.add.at(self.coupling, net.src[fe], self.vdd * q)
+            np.add.at(self.coupling, self.payer[fe], self.vdd * q)
         self.x_at_rise[edges[rising]] = xd[rising]
         self.rise_seen[edges[rising]] = in_window
         np.add.at(x, net.dst[edges], np.where(rising, self.dv, -self.dv) * self.gains[edges])
@@ -175,8 +210,10 @@ class _Ledger:
         net = self.net
         self.advance(np.arange(net.n_neurons), self.t1)
         high = ~self.firing[net.src]
+        if self.gate:  # a gate's capacitor: its canonical edge, charged while no input fires
+            high = (self.canon == np.arange(len(net.src))) & (self.low[net.dst] == 0)
         q_open = self.caps * (np.where(self.rise_seen, self.dv, 0.0) - (self.x[net.dst] - self.x_at_rise))
-        np.add.at(self.coupling, net.src[high], self.vdd * q_open[high])
+        np.add.at(self.coupling, self.payer[high], self.vdd * q_open[high])
 
 
 def estimate_power(run, lattice, t0: float | None = None, t1: float | None = None) -> PowerReport:
