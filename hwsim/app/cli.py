@@ -507,11 +507,15 @@ def _power_run(args) -> int:
 def _parser_crosscheck(sub) -> None:
     """Options of ``hwsim crosscheck`` (handled by :func:`_cmd_crosscheck`)."""
     cc = sub.add_parser("crosscheck", help="behavioural vs transistor-level run of a small lattice",
-                        description="Generate the transistor-level netlist of a small lattice (capacitive coupling), "
+                        description="Generate the transistor-level netlist of a small lattice (capacitive coupling, or "
+                                    "AND gates in front of shared neurons), "
                                     "run ngspice and the behavioural model from matching kicks, compare firing "
                                     "times, ring periods, orbit classes, final phase relations and energy; "
                                     "exit 1 if any metric misses its tolerance.", epilog=EXIT_CODES)
     _add_lattice_args(cc, ["square", "honeycomb", "triangular"], size=2, shared=0, boundary="open", coupling=0.3)
+    cc.add_argument("--rule", choices=("capacitive", "gate"), default="capacitive",
+                    help="how shared neurons combine inputs in the circuit: one capacitor per input (capacitive) "
+                         "or an AND gate in front of one capacitor (gate; use with --shared 1 --coupling 0)")
     cc.add_argument("--card", default="sky130_tt")
     cc.add_argument("--duration", type=_number, default=60e-6, help="simulated time after the kicks in s (60u)")
     cc.add_argument("--backend", choices=BACKENDS, default="shared")
@@ -531,7 +535,7 @@ def _cmd_crosscheck(args) -> int:
     from hwsim.model.card import load_card
 
     card = load_card(args.card)
-    spec = _spec_from_args(args, "capacitive")
+    spec = _spec_from_args(args, args.rule)
     check_spice_size(spec, build_lattice(spec).n_rings)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = check_output_dir(args.output or Path("reports") / f"{stamp}_crosscheck", "--output")
@@ -542,7 +546,8 @@ def _cmd_crosscheck(args) -> int:
     if args.json:
         print((folder / "crosscheck.json").read_text())
     else:
-        print(f"cross-check {spec.geometry} {spec.nx}x{spec.ny}, shared={spec.shared}, eps={spec.coupling_weight}, "
+        print(f"cross-check {spec.geometry} {spec.nx}x{spec.ny}, shared={spec.shared}, "
+              f"eps={spec.coupling_weight}, {spec.orientation}, {spec.boundary}, {spec.rule} rule, "
               f"card {card.name}: {'PASS' if cc.passed else 'FAIL'}")
         for r in cc.rows:
             print(f"  {r['metric']:<28}{r['value']:>10.4g}  tol {r['tolerance']:<8.4g} {'ok' if r['ok'] else 'FAIL'}")
