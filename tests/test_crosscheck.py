@@ -37,6 +37,21 @@ def test_2x2_lattice_matches_transistors(scheme):
     assert cc.spice_wall_s > 10 * cc.behavioural_wall_s
 
 
+@pytest.mark.parametrize("orientation", ["uniform", "alternating"])
+def test_gate_rule_lattice_keeps_firing_and_matches_transistors(orientation):
+    """Issue 16: the same 2 x 2 lattice sharing one neuron per side, with an AND2 gate in front of
+    each shared neuron (netlists/cells/and_gate.sp): every ring still fires at the end in ngspice
+    (the capacitive version above falls silent), and the behavioural gate rule matches it within
+    every tolerance of TOLERANCES, far better than the summing rule."""
+    cc = crosscheck(load_card("sky130_tt"), LatticeSpec(nx=2, ny=2, boundary="open", shared=1,
+                                                        orientation=orientation, rule="gate"), 60e-6)
+    rows = {r["metric"]: r for r in cc.rows}
+    print("\n" + "\n".join(f"{k}: {r['value']:.4g} (tol {r['tolerance']:.4g})" for k, r in rows.items()))
+    assert rows["rings_firing_at_end_spice"]["value"] == 4 and cc.passed
+    assert cc.rule == "gate"
+    assert cc.rule_scores["summing"]["unmatched_firings_frac"] > 0.3 > cc.rule_scores["gate"]["unmatched_firings_frac"]
+
+
 def test_crosscheck_cli_rejects_big_lattices_and_normalised_cards(tmp_path):
     out = subprocess.run([sys.executable, "-m", "hwsim", "crosscheck", "--nx", "10", "--ny", "10"],
                          capture_output=True, text=True)

@@ -112,3 +112,30 @@ def test_generator_rejects_bad_specs(kwargs, match):
 def test_coupling_needs_positive_capacitance():
     with pytest.raises(NetlistError, match="must be > 0 F"):
         Coupling(0, 1, 0.0)
+
+
+def test_gate_graph_puts_an_and_gate_in_front_of_shared_neurons():
+    """Gate rule: neuron 2 has inputs 0 and 1 -> AND2 ``Xg2 o0 o1 g2`` driving its cell; a
+    three-input neuron gets AND3; single-input neurons are driven directly; the rendered deck
+    holds the AND cells."""
+    from hwsim.circuit.netlist import graph_netlist
+
+    text = graph_netlist(5, src=[4, 4, 0, 1, 0, 1, 2, 3], dst=[0, 1, 2, 2, 3, 3, 4, 3], weight=[1.0] * 8, gate=True,
+                         kicks=[0])
+    assert "Xg2 o0 o1 g2 vdd 0 and2" in text and "X2 g2 x2 o2 vdd 0 nv_neuron" in text
+    assert "Xg3 o0 o1 o3 g3 vdd 0 and3" in text and "X0 o4 x0 o0 vdd 0 nv_neuron" in text
+    assert "Cc" not in text  # no coupling capacitors beside the cells' own
+    deck = render(BENCH_DIR, text=text, library="generic")
+    assert ".subckt and2 a b y vdd vss" in deck.text and ".subckt and3 a b c y vdd vss" in deck.text
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(src=[0, 1], dst=[2, 2], weight=[1.0, 0.3]), "edge 1->2 has weight 0.3; AND gates take logic inputs"),
+    (dict(src=[0, 1], dst=[1, 0], weight=[1.0, 1.0]), r"neurons \[2\] have 0 inputs"),
+    (dict(src=[0] * 5 + [2, 0], dst=[2] * 5 + [0, 1], weight=[1.0] * 7), r"neurons \[2\] have 5 inputs"),
+])
+def test_gate_graph_errors(kwargs, message):
+    from hwsim.circuit.netlist import graph_netlist
+
+    with pytest.raises(NetlistError, match=message):
+        graph_netlist(3, gate=True, **kwargs)
