@@ -116,8 +116,8 @@ def test_coupling_needs_positive_capacitance():
 
 def test_gate_graph_puts_an_and_gate_in_front_of_shared_neurons():
     """Gate rule: neuron 2 has inputs 0 and 1 -> AND2 ``Xg2 o0 o1 g2`` driving its cell; a
-    three-input neuron gets AND3; single-input neurons are driven directly; the rendered deck
-    holds the AND cells."""
+    three-input neuron gets AND3; single-input neurons are driven directly; the rendered deck holds
+    the AND cells."""
     from hwsim.circuit.netlist import graph_netlist
 
     text = graph_netlist(5, src=[4, 4, 0, 1, 0, 1, 2, 3], dst=[0, 1, 2, 2, 3, 3, 4, 3], weight=[1.0] * 8, gate=True,

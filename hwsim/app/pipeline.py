@@ -60,7 +60,7 @@ SCHEMA: dict[str, dict[str, object]] = {
     "simulation": fields_of(SimConfig, exclude=("tau_spread",)),
     "metrics": {"n_times": int, "t_first_tau": float, "ss_fraction": float, "snapshots": int},
     "power": {"enabled": bool, "window_from": float},
-    "crosscheck": {"enabled": bool, **_LATTICE_KEYS, "duration_tau": float},
+    "crosscheck": {"enabled": bool, **_LATTICE_KEYS, "rule": str, "duration_tau": float},
     "report": {"output_dir": str, "tables": (list, str)},
 }
 _TABLE_FORMATS = ("csv", "parquet")
@@ -233,8 +233,12 @@ def _crosscheck_spec(cc: dict, source: Path):
         return None
     _positive(cc.get("duration_tau", 60.0), "crosscheck.duration_tau", source)
     fields = {k: v for k, v in cc.items() if k in _LATTICE_KEYS}
+    rule = cc.get("rule", "capacitive")
+    if rule not in ("capacitive", "gate"):
+        raise InputError(f"{source}: [crosscheck] rule = {rule!r} has no circuit in hwsim; choose 'capacitive' (one "
+                         "capacitor per input) or 'gate' (AND gates in front of shared neurons)")
     try:
-        spec = LatticeSpec(**{"nx": 2, "ny": 2, "boundary": "open", **fields, "rule": "capacitive"})
+        spec = LatticeSpec(**{"nx": 2, "ny": 2, "boundary": "open", **fields, "rule": rule})
         check_spice_size(spec, build_lattice(spec).n_rings)
     except InputError as exc:
         raise InputError(f"{source}: [crosscheck] {exc}") from None

@@ -33,6 +33,7 @@ from markupsafe import Markup
 
 from hwsim.errors import HwsimError, InputError, MissingDependencyError
 from hwsim.files import write_json_atomic
+from hwsim.model.behavior import RULE_CIRCUITS
 
 __all__ = ["write_report", "check_render", "collect_versions"]
 
@@ -189,7 +190,8 @@ def lattice_summary(run, lattice, tau_s: float) -> dict:
     spec = run.spec
     return {"geometry": spec.geometry, "nx": spec.nx, "ny": spec.ny, "ring_size": spec.ring_size,
             "shared": spec.shared, "orientation": spec.orientation, "boundary": spec.boundary,
-            "coupling_weight": spec.coupling_weight, "rule": spec.rule, "neurons": lattice.n_neurons,
+            "coupling_weight": spec.coupling_weight, "rule": spec.rule, "circuit": RULE_CIRCUITS[spec.rule],
+            "neurons": lattice.n_neurons,
             "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
             "duration_tau": run.n_steps * run.dt / tau_s, "dt_s": run.dt, "events": len(run.events),
             "engine": run.config.engine, "target": run.config.target, "seed": run.config.seed,
@@ -254,7 +256,7 @@ def _crosscheck_section(inp: _Inputs, tables: dict) -> dict:
         f"{cc['behavioural_wall_s']:.3f}")
     return {"id": "crosscheck", "figures": figs, "tables": [("Verdict", verdict), ("Metrics", _table(cc["rows"]))],
             "title": f"Cross-check: transistor-level vs behavioural ({spec.geometry} {spec.nx} x {spec.ny}, "
-                     f"shared {spec.shared})"}
+                     f"shared {spec.shared}, {spec.orientation}, {spec.rule} rule: {RULE_CIRCUITS[spec.rule]})"}
 
 
 def _provenance_section(inp: _Inputs, stages: dict, versions: dict) -> dict:

@@ -153,8 +153,9 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     sp_per, sp_pulses, sp_last = _ring_stats(spice_on, lattice.rings, t_settle)
     period_ref = float(np.nanmedian(sp_per)) if np.isfinite(sp_per).any() else spec.ring_size * 2 * cond.rc_s
     scores = {}
+    # one time scale for both rules, the circuit rule's: a rule's own period must not rescue it
+    scale = _period_ratio(sp_per, _ring_stats(_model_onsets(runs[primary], n), lattice.rings, t_settle)[0])
     for rule, run in runs.items():
-        scale = _period_ratio(sp_per, _ring_stats(_model_onsets(run, n), lattice.rings, t_settle)[0])
         offset, unmatched = _match(spice_on, [t * scale for t in _model_onsets(run, n)], duration_s, period_ref)
         scores[rule] = {"median_firing_offset_s": offset, "unmatched_firings_frac": unmatched, "time_scale": scale}
     behavioural_wall = (time.perf_counter() - start) / 2

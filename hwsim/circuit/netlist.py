@@ -335,7 +335,7 @@ def _graph_tail(n_neurons: int, kicks: Sequence[int]) -> list[str]:
     return lines + [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
 
 
-#: AND gates by number of inputs (netlists/cells/and_gate.sp) and their transistor counts.
+#: Input stages by number of inputs (netlists/cells/and_gate.sp) and their transistor counts.
 AND_GATES = {2: ("and2", 6), 3: ("and3", 8), 4: ("and4", 10)}
 
 

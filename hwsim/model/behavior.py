@@ -39,11 +39,19 @@ from hwsim.errors import InputError
 from hwsim.model.card import ModelCard
 from hwsim.model.events import Events
 
-__all__ = ["Network", "ring_network", "RULES", "input_gains", "simulate_events",
+__all__ = ["Network", "ring_network", "RULES", "RULE_CIRCUITS", "input_gains", "simulate_events",
            "ring_period_from_events", "behavioural_ring_period", "ring_hop_law", "input_node_trace",
            "output_trace", "schmitt_trace", "gate_counts"]
 
 RULES = ("capacitive", "summing", "gate")
+#: What each rule is in hardware: the cells hwsim builds a transistor-level lattice from.
+RULE_CIRCUITS = {
+    "capacitive": "every input its own coupling capacitor into the nv_neuron cell (netlists/cells/nv_neuron.sp); "
+                  "shared neurons see half steps and fire only on coinciding inputs",
+    "gate": "private neurons: nv_neuron; shared neurons: an AND gate (netlists/cells/and_gate.sp, AND2 6 / "
+            "AND3 8 transistors) in front of nv_neuron's one coupling capacitor",
+    "summing": "no circuit in hwsim: the paper's model (inputs summed before one capacitor)",
+}
 
 
 @dataclass(frozen=True)
