@@ -95,9 +95,12 @@ SKY130_CARDS = ["sky130_tt", "sky130_ff", "sky130_ss"]
 def test_shipped_sky130_cards_meet_the_issue_tolerances(name):
     """Golden check: the behavioural ring period of the shipped card, recomputed now, against the
     SPICE periods recorded in the card at calibration (N = 3..10), within 2 %; thresholds within
-    2 % of VDD. The netlists must be those the card was calibrated on."""
+    2 % of VDD. The netlists must be those the card was calibrated on: every file recorded in the
+    card unchanged (a file added since, e.g. cells/and_gate.sp, is used by no recorded bench: a
+    bench that included it would have changed its own hash)."""
     card = load_card(name)
-    assert card.provenance["netlists_sha256"] == netlist_hashes(), (
+    recorded, now = card.provenance["netlists_sha256"], netlist_hashes()
+    assert {k: now.get(k) for k in recorded} == recorded, (
         f"netlists changed since {name} was calibrated: run `hwsim calibrate calibration/sky130.toml`")
     rows = {r["quantity"]: r for r in card.fit["residuals"]}
     for n in range(3, 11):

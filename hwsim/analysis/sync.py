@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components, shortest_path
 from hwsim.errors import InputError
 from hwsim.lattice.simulate import ORBIT_SAMPLES, orbit_sample_steps, output_states, ring_orbits
 
-__all__ = ["ring_phases", "orbit_classes", "global_order", "local_order", "neighbor_lags", "correlation",
+__all__ = ["ring_phases", "phases_at", "orbit_classes", "global_order", "local_order", "neighbor_lags", "correlation",
            "correlation_length", "growth_exponent", "growth_exponent_ci", "DomainStats", "domains", "LatticeGeometry",
            "geometry_of", "wrap"]
 
@@ -55,9 +55,14 @@ def wrap(angle: np.ndarray) -> np.ndarray:
 def ring_phases(run, times: np.ndarray, rings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Phases (rad, unwrapped) and instantaneous frequencies (1/time unit) of every ring at
     ``times``; shape (len(times), n_rings). NaN where a ring has no bracketing onsets."""
+    return phases_at(run.events.onsets_of(rings[:, 0]), times)
+
+
+def phases_at(onsets: list[np.ndarray], times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Phases (rad, unwrapped: 2 pi per onset, linear in between) and frequencies of oscillators
+    with the given onset times at ``times``; shape (len(times), len(onsets)), NaN outside."""
     times = np.asarray(times, dtype=float)
-    onsets = run.events.onsets_of(rings[:, 0])
-    theta = np.full((len(times), len(rings)), np.nan)
+    theta = np.full((len(times), len(onsets)), np.nan)
     freq = np.full_like(theta, np.nan)
     for r, t_on in enumerate(onsets):
         if len(t_on) < 2:

@@ -44,9 +44,12 @@ def check_spice_size(spec: LatticeSpec, n_rings: int) -> None:
 
 
 def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, *, name: str,
-                      backend: str = "shared", timeout_s: float = 1800.0) -> SpiceLattice:
+                      backend: str = "shared", timeout_s: float = 1800.0,
+                      kicks: tuple[tuple[int, float], ...] | None = None) -> SpiceLattice:
     """Run ``lattice`` at transistor level with ``card``'s cell and conditions until
-    ``t_after_kick_s`` seconds after the kick; ``timeout_s``: ngspice wall-clock limit (s)."""
+    ``t_after_kick_s`` seconds after the kick; ``timeout_s``: ngspice wall-clock limit (s).
+    ``kicks``: (neuron, delay in s after ``kick_at_s``) pairs instead of the default (the first
+    neuron of every ring, all at ``kick_at_s``)."""
     from hwsim.circuit.characterize import Conditions
     from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
     from hwsim.circuit.spice import run_deck
@@ -61,14 +64,15 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
     check_spice_size(spec, lattice.n_rings)
     cond = Conditions(**{k: card.conditions[k] for k in _CONDITION_KEYS}, cell=card.conditions.get("cell"),
                       backend=backend, timeout_s=timeout_s)
-    kicks = tuple(sorted({int(k) for k in lattice.rings[:, 0]}))
+    kicks = tuple((k, 0.0) for k in sorted({int(k) for k in lattice.rings[:, 0]})) if kicks is None else kicks
     kick_at = cond.rc_s
     net = lattice.network
-    text = graph_netlist(lattice.n_neurons, net.src, net.dst, net.weight, kicks=kicks, clamp=cond.clamp,
+    text = graph_netlist(lattice.n_neurons, net.src, net.dst, net.weight, kicks=[k for k, _ in kicks],
+                         kick_delays=[d for _, d in kicks], clamp=cond.clamp,
                          library=cond.library, corner=cond.corner, gate=spec.rule == "gate",
                          title=f"{name}: {spec.geometry} {spec.nx}x{spec.ny} lattice, shared={spec.shared}")
     deck = cond.render(BENCH_DIR, text=text, name=name, params={
         **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,
         "t_stop": kick_at + t_after_kick_s, "t_step": cond.t_step_s})
     return SpiceLattice(conditions=cond, result=run_deck(deck, backend=backend, timeout_s=timeout_s),
-                        kicks=kicks, kick_at_s=kick_at)
+                        kicks=tuple(k for k, _ in kicks), kick_at_s=kick_at)

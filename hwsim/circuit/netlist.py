@@ -288,7 +288,7 @@ Vdd vdd 0 {{vdd}}"""
 
 def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coupling] = (),
                   kicks: Sequence[int] = (0,), clamp: bool = True, library: str = "sky130", corner: str = "tt",
-                  title: str = "neuron graph", gate: bool = False) -> str:
+                  title: str = "neuron graph", gate: bool = False, kick_delays: Sequence[float] | None = None) -> str:
     """Netlist text of any graph of neurons (capacitive input combination, as in the circuit; with
     ``gate``, the gate rule: every neuron with 2-4 inputs, all of weight 1, gets an AND gate
     ``Xg<i>`` (``netlists/cells/and_gate.sp``) whose output ``g<i>`` drives its capacitor).
@@ -298,13 +298,15 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
     cell capacitor, every other input gets its own capacitor ``Cc<k>`` into x (KCL then gives the
     capacitive rule of :mod:`hwsim.model.behavior`). ``extra_caps``: further capacitors in farads
     (``Ce<j>``). Nodes: ``x<i>`` and ``o<i>``. ``kicks``: neurons
-    that get one current pulse (charge ``kick_q`` over ``kick_t`` at ``kick_at``) into x. Saves
+    that get one current pulse (charge ``kick_q`` over ``kick_t`` at ``kick_at``, plus ``kick_delays[j]``
+    seconds for the j-th kick when given) into x. Saves
     every o and x node and the supply current. Render with ``render(BENCH_DIR, text=...)``.
     """
     src, dst, weight = (list(map(int, src)), list(map(int, dst)), [float(w) for w in weight])
     for index in [*kicks, *src, *dst, *(c.src for c in extra_caps), *(c.dst for c in extra_caps)]:
         if not 0 <= index < n_neurons:
             raise NetlistError(f"neuron index {index} is outside 0..{n_neurons - 1}")
+    kicks = _kick_list(kicks, kick_delays)
     if gate:
         return _gate_graph(n_neurons, src, dst, weight, kicks=kicks, clamp=clamp, library=library, corner=corner,
                            title=title)
@@ -328,9 +330,20 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
     return "\n".join(lines + _graph_tail(n_neurons, kicks)) + "\n"
 
 
-def _graph_tail(n_neurons: int, kicks: Sequence[int]) -> list[str]:
+def _kick_list(kicks: Sequence[int], delays: Sequence[float] | None) -> list[tuple[int, float]]:
+    """(neuron, delay in s after kick_at) of every kick; one kick per neuron."""
+    delays = [0.0] * len(kicks) if delays is None else [float(d) for d in delays]
+    if len(delays) != len(kicks) or len(set(kicks)) != len(kicks):
+        raise NetlistError(f"kicks: {len(kicks)} neurons (each at most once) need as many delays, got {len(delays)}")
+    if any(not (d >= 0 and d < 1.0) for d in delays):
+        raise NetlistError("kick delays must be finite, >= 0 and below 1 s")
+    return list(zip(map(int, kicks), delays))
+
+
+def _graph_tail(n_neurons: int, kicks: Sequence[tuple[int, float]]) -> list[str]:
     """Kick sources, saved vectors and the transient analysis of a graph netlist."""
-    lines = [f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {{kick_at}} 1n 1n {{kick_t}} 1e6)" for k in kicks]
+    at = {d: "{kick_at}" if d == 0 else f"{{kick_at+{d:.9g}}}" for _, d in kicks}
+    lines = [f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {at[d]} 1n 1n {{kick_t}} 1e6)" for k, d in kicks]
     lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(n_neurons)) + " i(vdd)")
     return lines + [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
 
