@@ -94,6 +94,31 @@ def _phase_map(ax, lattice, theta: np.ndarray, silent: np.ndarray, title: str) -
     ax.set_yticks([])
 
 
+def plot_domain_check(dc, folder: Path) -> list[Path]:
+    """``domains.png``: SPICE and behavioural phase maps side by side (rings coloured by phase at the
+    end, big squares) and the bonds between neighbouring rings coloured by lock-class agreement."""
+    plt = _plt()
+    lat = dc.lattice
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    for ax, theta, who in ((axes[0], dc.spice_phase, "ngspice (transistors)"),
+                           (axes[1], dc.model_phase, "behavioural (gate rule)")):
+        _phase_map(ax, lat, theta, np.isnan(theta), f"{who}: ring phase at {dc.t_end_s * 1e6:.0f} us")
+        for coll in ax.collections:
+            coll.set_sizes([900])
+    ax = axes[2]
+    xy, pairs = lat.ring_xy, lat.ring_neighbors
+    short = np.linalg.norm(xy[pairs[:, 1]] - xy[pairs[:, 0]], axis=1) < 1.5  # periodic wrap bonds left out
+    for (a, b), same, ok in zip(pairs, dc.spice_class == dc.model_class, short):
+        if ok:
+            ax.plot(xy[[a, b], 0], xy[[a, b], 1], color="tab:green" if same else "tab:red", lw=3)
+    ax.scatter(xy[:, 0], xy[:, 1], c="k", s=15, zorder=3)
+    ax.set_title(f"bond lock classes agree on {100 * dc.agreement:.0f} % (green) / differ (red)", fontsize=9)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return [_save(plt, fig, Path(folder) / "domains.png")]
+
+
 def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
     """Overlay of transistor and behavioural outputs of the rings' first neurons, and a raster of
     firing onsets (transistor vs behavioural) for every neuron."""

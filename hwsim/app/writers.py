@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hwsim.files import write_json_atomic
 
-__all__ = ["write_study", "write_crosscheck"]
+__all__ = ["write_study", "write_crosscheck", "write_domain_check"]
 
 
 def write_study(result, folder: str | Path) -> Path:
@@ -64,3 +64,17 @@ def write_crosscheck(cc, folder: str | Path) -> None:
                "energy_j": cc.traces["energy_j"]}
     write_json_atomic(folder / "crosscheck.json", payload)
     plot_crosscheck(cc.traces, folder)
+
+
+def write_domain_check(dc, folder: str | Path) -> None:
+    """Write ``domains.json`` (summary, kicks, per-ring phases, per-bond classes) and ``domains.png``."""
+    from hwsim.app.plot import plot_domain_check
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    nan_free = lambda a: [None if math.isnan(v) else float(v) for v in a]  # noqa: E731
+    payload = {**dc.summary(), "kicks": [list(k) for k in dc.kicks], "spice_phase": nan_free(dc.spice_phase),
+               "model_phase": nan_free(dc.model_phase), "spice_class": dc.spice_class.tolist(),
+               "model_class": dc.model_class.tolist(), "bond_rings": dc.lattice.ring_neighbors.tolist()}
+    write_json_atomic(folder / "domains.json", payload)
+    plot_domain_check(dc, folder)
