@@ -61,6 +61,19 @@ def test_bad_input_exits_2(args, needle):
     assert needle in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("args,needle", [
+    (["crosscheck", "--rule", "gate"], "the gate rule ANDs logic inputs on one capacitor and has no weak eps links"),
+    (["crosscheck", "--rule", "summing"], "invalid choice: 'summing'"),
+    (["lattice", "--rule", "gate", "--shared", "0", "--coupling", "0.2"], "set coupling_weight = 0 (--coupling 0"),
+])
+def test_gate_rule_misuse_exits_2(args, needle, tmp_path):
+    """The gate rule has no eps links; the cross-check builds only rules with a circuit."""
+    out = hwsim(*args, "--output", str(tmp_path / "out"))
+    assert out.returncode == 2, (out.returncode, out.stderr)
+    assert needle in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_ngspice_exits_3(tmp_path):
     out = hwsim("characterize", "--library", "generic", "--backend", "batch", "--ring-sizes", "3",
                 env={"PATH": str(tmp_path)})

@@ -89,7 +89,7 @@ class LatticeSpec:
              f"must be finite and >= 0, got {self.coupling_weight}")
         need(self.rule != "gate" or self.coupling_weight == 0, "rule",
              "the gate rule ANDs logic inputs on one capacitor and has no weak eps links; set coupling_weight = 0 "
-             "(rings coupled through shared neurons) or use the capacitive or summing rule")
+             "(--coupling 0: rings coupled through shared neurons) or use the capacitive or summing rule")
         if self.geometry == "smallworld":
             need(self.shared == 0, "shared", "small-world rings share no neurons (use coupling_weight); set shared=0")
             m = self.nx * self.ny
