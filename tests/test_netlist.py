@@ -122,8 +122,9 @@ def test_gate_graph_puts_an_and_gate_in_front_of_shared_neurons():
 
     text = graph_netlist(5, src=[4, 4, 0, 1, 0, 1, 2, 3], dst=[0, 1, 2, 2, 3, 3, 4, 3], weight=[1.0] * 8, gate=True,
                          kicks=[0])
-    assert "Xg2 o0 o1 g2 vdd 0 and2" in text and "X2 g2 x2 o2 vdd 0 nv_neuron" in text
-    assert "Xg3 o0 o1 o3 g3 vdd 0 and3" in text and "X0 o4 x0 o0 vdd 0 nv_neuron" in text
+    assert "Xg2 o0 o1 g2 vddg 0 and2" in text and "X2 g2 x2 o2 vdd 0 nv_neuron" in text
+    assert "Vddg vddg 0 {vdd}" in text and text.count("i(vddg)") == 1
+    assert "Xg3 o0 o1 o3 g3 vddg 0 and3" in text and "X0 o4 x0 o0 vdd 0 nv_neuron" in text
     assert "Cc" not in text  # no coupling capacitors beside the cells' own
     deck = render(BENCH_DIR, text=text, library="generic")
     assert ".subckt and2 a b y vdd vss" in deck.text and ".subckt and3 a b c y vdd vss" in deck.text

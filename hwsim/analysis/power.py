@@ -54,7 +54,9 @@ ASSUMPTIONS = (
 class PowerReport:
     """Energies (J) per neuron and mechanism over [t0, t1] (card time units), with totals."""
 
-    neurons: object  # pandas DataFrame: neuron, ring ids, coupling_j, crowbar_j, edges_j, static_j, total_j, firings
+    # pandas DataFrame: neuron, ring ids, coupling_j, crowbar_j, edges_j, static_j, total_j, firings and
+    # gate_coupling_j (the part of coupling_j a shared neuron's AND gate delivers; gate rule, else 0)
+    neurons: object
     t0: float
     t1: float
     assumptions: tuple[str, ...] = ASSUMPTIONS
@@ -127,6 +129,8 @@ class _Ledger:
         self.x_at_rise = self.x[net.dst].copy()
         self.rise_seen = np.zeros(len(net.src), dtype=bool)
         self.payer = net.src.copy()  # whose supply current charges each capacitor
+        self.by_gate = np.zeros(len(net.src), dtype=bool)  # capacitors charged by a shared neuron's AND gate
+        self.gate_coupling = np.zeros(n)
         self.gate = lattice.spec.rule == "gate"
         if self.gate:
             self._gate_init(net)
@@ -142,6 +146,7 @@ class _Ledger:
         self.canon = first[net.dst]
         multi = np.bincount(net.dst, minlength=n)[net.dst] >= 2
         self.payer = np.where(multi, net.dst, net.src)
+        self.by_gate = multi
         self.low = np.bincount(net.dst, weights=self.firing[net.src].astype(float), minlength=n).astype(np.int64)
 
     def _gate_edges(self, edges: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -199,6 +204,7 @@ class _Ledger:
             fe = edges[falling]
             q = self.caps[fe] * (np.where(self.rise_seen[fe], self.dv, 0.0) - (xd[falling] - self.x_at_rise[fe]))
             np.add.at(self.coupling, self.payer[fe], self.vdd * q)
+            np.add.at(self.gate_coupling, self.payer[fe], np.where(self.by_gate[fe], self.vdd * q, 0.0))
         self.x_at_rise[edges[rising]] = xd[rising]
         self.rise_seen[edges[rising]] = in_window
         np.add.at(x, net.dst[edges], np.where(rising, self.dv, -self.dv) * self.gains[edges])
@@ -214,6 +220,7 @@ class _Ledger:
             high = (self.canon == np.arange(len(net.src))) & (self.low[net.dst] == 0)
         q_open = self.caps * (np.where(self.rise_seen, self.dv, 0.0) - (self.x[net.dst] - self.x_at_rise))
         np.add.at(self.coupling, self.payer[high], self.vdd * q_open[high])
+        np.add.at(self.gate_coupling, self.payer[high], np.where(self.by_gate[high], self.vdd * q_open[high], 0.0))
 
 
 def estimate_power(run, lattice, t0: float | None = None, t1: float | None = None) -> PowerReport:
@@ -251,6 +258,7 @@ def estimate_power(run, lattice, t0: float | None = None, t1: float | None = Non
     e_edges = float(card.energy.get("e_edges_j", 0.0))
     table = pd.DataFrame({"neuron": np.arange(n), "coupling_j": ledger.coupling, "crowbar_j": ledger.crowbar,
                           "edges_j": ledger.firings * e_edges,
-                          "static_j": np.full(n, vdd * ledger.leak * (t1 - t0)), "firings": ledger.firings})
+                          "static_j": np.full(n, vdd * ledger.leak * (t1 - t0)), "firings": ledger.firings,
+                          "gate_coupling_j": ledger.gate_coupling})
     table["total_j"] = table[["coupling_j", "crowbar_j", "edges_j", "static_j"]].sum(axis=1)
     return PowerReport(neurons=table, t0=t0, t1=t1, info={"card": card.name, "rule": lattice.spec.rule})

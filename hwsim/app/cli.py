@@ -553,6 +553,12 @@ def _cmd_crosscheck(args) -> int:
             print(f"  {r['metric']:<28}{r['value']:>10.4g}  tol {r['tolerance']:<8.4g} {'ok' if r['ok'] else 'FAIL'}")
         unmatched = ", ".join(f"{rule} {v['unmatched_firings_frac']:.2f}" for rule, v in cc.rule_scores.items())
         print(f"  the circuit follows the {cc.rule} rule (unmatched firings: {unmatched})")
+        e = cc.traces["energy_j"]
+        per = [1e12 * e[k] / max(e[f"firings_{k}"], 1) for k in ("spice", "model")]
+        gates = (f"; AND gates {1e12 * e['spice_gates']:.3g} / {1e12 * e['model_gates']:.3g} pJ"
+                 if e["spice_gates"] else "")
+        print(f"  energy {1e12 * e['spice']:.4g} pJ (ngspice) / {1e12 * e['model']:.4g} pJ (behavioural) over "
+              f"{1e6 * e['window_s']:.3g} us; per firing {per[0]:.3g} / {per[1]:.3g} pJ{gates}")
         print(f"  ngspice {cc.spice_wall_s:.1f} s, behavioural {cc.behavioural_wall_s:.3f} s, "
               f"speed-up {cc.spice_wall_s / max(cc.behavioural_wall_s, 1e-9):.0f}x; wrote {folder}")
     return 0 if cc.passed else 1

@@ -174,8 +174,15 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
         md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])
         lag_err = float(np.max(np.abs(wrap(md_lag - sp_lag))[ok_pairs]))
     t_end = min(duration_s, float(res.time[-1]) - kick_at)  # the aligned SPICE run ends up to the lag earlier
-    e_spice = supply_energy(res.time, cond.vdd_v, res["i(vdd)"], kick_at + t_settle, kick_at + t_end)
-    e_model = estimate_power(runs[primary], lattice, t_settle, t_end).total_j
+    window = (kick_at + t_settle, kick_at + t_end)
+    e_gates = supply_energy(res.time, cond.vdd_v, res["i(vddg)"], *window) if primary == "gate" else 0.0
+    e_spice = supply_energy(res.time, cond.vdd_v, res["i(vdd)"], *window) + e_gates
+    power = estimate_power(runs[primary], lattice, t_settle, t_end)
+    e_model = power.total_j
+    energy = {"spice": e_spice, "model": e_model, "spice_gates": e_gates,
+              "model_gates": float(power.neurons["gate_coupling_j"].sum()), "window_s": t_end - t_settle,
+              "firings_spice": sum(int(np.sum((t >= t_settle) & (t < t_end))) for t in spice_on),
+              "firings_model": int(power.neurons["firings"].sum())}
     values = {"ring_period_rel": period_err, "firing_offset_over_period": offset / period_ref,
               "unmatched_firings_frac": unmatched, "orbit_class_diff": int(np.max(np.abs(sp_pulses - md_pulses))),
               "final_lag_rad": lag_err, "energy_rel": abs(e_model / e_spice - 1)}
@@ -192,6 +199,6 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
                  "reason": "the same rings still fire in the last quarter (tolerance column: behavioural count)"})
     traces = {"time": res.time - kick_at, "spice_o": {i: res[f"o{i}"] for i in lattice.rings[:, 0]},
               "model_onsets": model_on, "spice_onsets": spice_on, "run": runs[primary], "lattice": lattice,
-              "energy_j": {"spice": e_spice, "model": e_model}, "periods": {"spice": sp_per, "model": md_per}}
+              "energy_j": energy, "periods": {"spice": sp_per, "model": md_per}}
     return CrossCheck(rows=rows, rule=best, rule_scores=scores, spice_wall_s=res.elapsed_s,
                       behavioural_wall_s=behavioural_wall, traces=traces)

@@ -291,7 +291,8 @@ def graph_netlist(n_neurons: int, src, dst, weight, *, extra_caps: Sequence[Coup
                   title: str = "neuron graph", gate: bool = False, kick_delays: Sequence[float] | None = None) -> str:
     """Netlist text of any graph of neurons (capacitive input combination, as in the circuit; with
     ``gate``, the gate rule: every neuron with 2-4 inputs, all of weight 1, gets an AND gate
-    ``Xg<i>`` (``netlists/cells/and_gate.sp``) whose output ``g<i>`` drives its capacitor).
+    ``Xg<i>`` (``netlists/cells/and_gate.sp``) whose output ``g<i>`` drives its capacitor; the
+    gates draw from their own source ``Vddg`` (same voltage), so their share is measured apart).
 
     Edge k feeds neuron ``src[k]``'s output into neuron ``dst[k]``'s node x through a capacitor of
     ``weight[k]`` times the cell's C (``nv_c``): each neuron's first weight-1 input drives its own
@@ -340,11 +341,11 @@ def _kick_list(kicks: Sequence[int], delays: Sequence[float] | None) -> list[tup
     return list(zip(map(int, kicks), delays))
 
 
-def _graph_tail(n_neurons: int, kicks: Sequence[tuple[int, float]]) -> list[str]:
+def _graph_tail(n_neurons: int, kicks: Sequence[tuple[int, float]], supplies: str = "i(vdd)") -> list[str]:
     """Kick sources, saved vectors and the transient analysis of a graph netlist."""
     at = {d: "{kick_at}" if d == 0 else f"{{kick_at+{d:.9g}}}" for _, d in kicks}
     lines = [f"Ikick{k} 0 x{k} pulse(0 {{kick_q/kick_t}} {at[d]} 1n 1n {{kick_t}} 1e6)" for k, d in kicks]
-    lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(n_neurons)) + " i(vdd)")
+    lines.append(".save " + " ".join(f"v(o{i}) v(x{i})" for i in range(n_neurons)) + " " + supplies)
     return lines + [".options method=gear", ".tran {t_step} {t_stop} 0 {t_step}", ".end"]
 
 
@@ -366,14 +367,15 @@ def _gate_graph(n_neurons: int, src: list, dst: list, weight: list, *, kicks, cl
         raise NetlistError(f"gate rule: neurons {bad[:5]} have {len(inputs[bad[0]])} inputs; each needs 1 to "
                            f"{max(AND_GATES)} (AND2-AND4)")
     cell = "nv_neuron" if clamp else "nv_neuron_noclamp"
-    lines = [f"* hwsim generated: {title} (gate rule)", _HEADER.format(library=library, corner=corner)]
+    lines = [f"* hwsim generated: {title} (gate rule; AND gates on their own supply vddg)",
+             _HEADER.format(library=library, corner=corner), "Vddg vddg 0 {vdd}"]
     for i, ins in inputs.items():
         if len(ins) == 1:
             lines.append(f"X{i} o{ins[0]} x{i} o{i} vdd 0 {cell}")
         else:
-            lines.append(f"Xg{i} {' '.join(f'o{j}' for j in ins)} g{i} vdd 0 {AND_GATES[len(ins)][0]}")
+            lines.append(f"Xg{i} {' '.join(f'o{j}' for j in ins)} g{i} vddg 0 {AND_GATES[len(ins)][0]}")
             lines.append(f"X{i} g{i} x{i} o{i} vdd 0 {cell}")
-    return "\n".join(lines + _graph_tail(n_neurons, kicks)) + "\n"
+    return "\n".join(lines + _graph_tail(n_neurons, kicks, "i(vdd) i(vddg)")) + "\n"
 
 
 def rings_netlist(ring_size: int, n_rings: int = 1, *, couplings: Sequence[Coupling] = (),
