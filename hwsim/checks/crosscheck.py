@@ -117,6 +117,30 @@ def _period_ratio(spice_periods: np.ndarray, model_periods: np.ndarray) -> float
     return float(np.median(spice_periods[both] / model_periods[both])) if both.any() else 1.0
 
 
+def _alive_row(spice_on: list, model_on: list, rings: np.ndarray, late: float) -> dict:
+    """The row comparing which rings still fire after ``late`` (s) in both runs."""
+    sp_alive = np.array([any(np.any(spice_on[i] >= late) for i in ring) for ring in rings])
+    md_alive = np.array([any(np.any(model_on[i] >= late) for i in ring) for ring in rings])
+    return {"metric": "rings_firing_at_end_spice", "value": float(sp_alive.sum()),
+            "tolerance": float(md_alive.sum()), "ok": bool(np.array_equal(sp_alive, md_alive)),
+            "reason": "the same rings still fire in the last quarter (tolerance column: behavioural count)"}
+
+
+def _energies(res, vdd: float, kick_at: float, window: tuple[float, float], run, lattice,
+              spice_on: list[np.ndarray]) -> dict:
+    """Supply energy (J) on ``window`` (behavioural time, s; the aligned SPICE run may end up to the
+    kick lag earlier) in ngspice and from the power model, the AND gates' share (their own supply
+    ``vddg`` in ngspice; the gate-charged capacitors in the model) and the firings counted."""
+    t0, t1 = window
+    span = (kick_at + t0, kick_at + t1)
+    e_gates = supply_energy(res.time, vdd, res["i(vddg)"], *span) if "i(vddg)" in res.vectors else 0.0
+    power = estimate_power(run, lattice, t0, t1)
+    return {"spice": supply_energy(res.time, vdd, res["i(vdd)"], *span) + e_gates, "model": power.total_j,
+            "spice_gates": e_gates, "model_gates": float(power.neurons["gate_coupling_j"].sum()), "window_s": t1 - t0,
+            "firings_spice": sum(int(np.sum((t >= t0) & (t < t1))) for t in spice_on),
+            "firings_model": int(power.neurons["firings"].sum())}
+
+
 def _kick_lag(res, spice, run, vdd: float) -> float:
     """How much later (s) the kicked neurons return to rest in SPICE than in the behavioural start
     (median over them; 0 if none did): the current pulse charges x above the behavioural x_max, so
@@ -173,16 +197,9 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
         sp_lag = wrap(2 * np.pi * (sp_last[pairs[:, 1]] - sp_last[pairs[:, 0]]) / sp_per[pairs[:, 0]])
         md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])
         lag_err = float(np.max(np.abs(wrap(md_lag - sp_lag))[ok_pairs]))
-    t_end = min(duration_s, float(res.time[-1]) - kick_at)  # the aligned SPICE run ends up to the lag earlier
-    window = (kick_at + t_settle, kick_at + t_end)
-    e_gates = supply_energy(res.time, cond.vdd_v, res["i(vddg)"], *window) if primary == "gate" else 0.0
-    e_spice = supply_energy(res.time, cond.vdd_v, res["i(vdd)"], *window) + e_gates
-    power = estimate_power(runs[primary], lattice, t_settle, t_end)
-    e_model = power.total_j
-    energy = {"spice": e_spice, "model": e_model, "spice_gates": e_gates,
-              "model_gates": float(power.neurons["gate_coupling_j"].sum()), "window_s": t_end - t_settle,
-              "firings_spice": sum(int(np.sum((t >= t_settle) & (t < t_end))) for t in spice_on),
-              "firings_model": int(power.neurons["firings"].sum())}
+    energy = _energies(res, cond.vdd_v, kick_at, (t_settle, min(duration_s, float(res.time[-1]) - kick_at)),
+                       runs[primary], lattice, spice_on)
+    e_spice, e_model = energy["spice"], energy["model"]
     values = {"ring_period_rel": period_err, "firing_offset_over_period": offset / period_ref,
               "unmatched_firings_frac": unmatched, "orbit_class_diff": int(np.max(np.abs(sp_pulses - md_pulses))),
               "final_lag_rad": lag_err, "energy_rel": abs(e_model / e_spice - 1)}
@@ -191,12 +208,7 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     if not both.any():  # no ring oscillates long enough for a period: comparable only as "both silent"
         rows[0].update(ok=same_pattern, reason="no ring kept oscillating in either run: periods not comparable; "
                                                "passes only if the same rings fell silent")
-    late = duration_s * 0.75
-    sp_alive = np.array([any(np.any(spice_on[i] >= late) for i in ring) for ring in lattice.rings])
-    md_alive = np.array([any(np.any(model_on[i] >= late) for i in ring) for ring in lattice.rings])
-    rows.append({"metric": "rings_firing_at_end_spice", "value": float(sp_alive.sum()),
-                 "tolerance": float(md_alive.sum()), "ok": bool(np.array_equal(sp_alive, md_alive)),
-                 "reason": "the same rings still fire in the last quarter (tolerance column: behavioural count)"})
+    rows.append(_alive_row(spice_on, model_on, lattice.rings, duration_s * 0.75))
     traces = {"time": res.time - kick_at, "spice_o": {i: res[f"o{i}"] for i in lattice.rings[:, 0]},
               "model_onsets": model_on, "spice_onsets": spice_on, "run": runs[primary], "lattice": lattice,
               "energy_j": energy, "periods": {"spice": sp_per, "model": md_per}}

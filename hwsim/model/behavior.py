@@ -120,6 +120,13 @@ def gate_counts(net: Network, firing: np.ndarray) -> np.ndarray:
     return np.bincount(net.dst, weights=np.asarray(firing, float)[net.src], minlength=net.n_neurons).astype(np.int64)
 
 
+def _fanout_lists(net: Network, gains: np.ndarray) -> list[list[tuple[int, float]]]:
+    """Per neuron, its (target, gain) pairs in edge order."""
+    order = np.argsort(net.src, kind="stable")
+    starts = np.searchsorted(net.src[order], np.arange(net.n_neurons + 1))
+    return [[(int(net.dst[k]), float(gains[k])) for k in order[starts[i]:starts[i + 1]]] for i in range(net.n_neurons)]
+
+
 def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = "capacitive",
                     kicks: Sequence[tuple[float, int, float]] = ((0.0, 0, None),),
                     max_events: int = 10_000_000) -> Events:
@@ -133,10 +140,7 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
     vtp, vtm, delay = card.value("vt_plus_v"), card.value("vt_minus_v"), card.value("delay_s")
     clamp = card.value("v_clamp_v")
     floor = -math.inf if clamp is None else -clamp
-    order = np.argsort(net.src, kind="stable")
-    starts = np.searchsorted(net.src[order], np.arange(net.n_neurons + 1))
-    fanout = [[(int(net.dst[k]), float(gains[k])) for k in order[starts[i]:starts[i + 1]]]
-              for i in range(net.n_neurons)]
+    fanout = _fanout_lists(net, gains)
     x = [0.0] * net.n_neurons
     t_last = [0.0] * net.n_neurons
     firing = [False] * net.n_neurons

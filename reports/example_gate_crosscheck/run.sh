@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Regenerates this folder: the gate-rule (AND gates in front of shared neurons) cross-checks of
+# issue 16, transistor level (ngspice, sky130 cards tt/ss/ff) vs the behavioural gate rule,
+# 180 us (~30 ring periods of 6-rings) after the kicks. One `hwsim crosscheck` per case (a case
+# already done is skipped), then table.md.
+# Usage (from the repository root): bash reports/example_gate_crosscheck/run.sh [HWSIM]
+set -u
+HWSIM=${1:-.venv/bin/hwsim}
+OUT=reports/example_gate_crosscheck
+export OMP_NUM_THREADS=1
+run() {  # name card geometry n boundary orientation
+  local dir="$OUT/$1"
+  [ -f "$dir/crosscheck.json" ] && return 0
+  local t0=$(date +%s)
+  "$HWSIM" crosscheck --rule gate --shared 1 --coupling 0 --card "$2" --geometry "$3" --nx "$4" --ny "$4" \
+    --boundary "$5" --orientation "$6" --duration 180u --output "$dir" > "$dir.log" 2>&1
+  echo "$1: exit $? ($(( $(date +%s) - t0 )) s)" | tee -a "$OUT/status.txt"
+}
+run tt_square2_open_uniform            sky130_tt square 2 open uniform
+run tt_square2_open_alternating        sky130_tt square 2 open alternating
+for corner in tt ss ff; do
+  run "${corner}_square2_open_uniform"     "sky130_$corner" square 2 open uniform
+  run "${corner}_square3_open_uniform"     "sky130_$corner" square 3 open uniform
+  run "${corner}_honeycomb2_open_uniform"  "sky130_$corner" honeycomb 2 open uniform
+  run "${corner}_triangular2_open_uniform" "sky130_$corner" triangular 2 open uniform
+  run "${corner}_square4_periodic_uniform" "sky130_$corner" square 4 periodic uniform
+done
+"${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
+import json, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+rows = []
+for f in sorted(out.glob("*/crosscheck.json")):
+    d = json.loads(f.read_text())
+    v = {r["metric"]: r for r in d["rows"]}
+    cell = lambda k, fmt: (fmt.format(v[k]["value"]) + ("" if v[k]["ok"] else " **FAIL**")) if k in v else "-"
+    rows.append(f"| {f.parent.name} | {'PASS' if d['passed'] else 'FAIL'} | {cell('rings_firing_at_end_spice', '{:.0f}')} | "
+                f"{cell('ring_period_rel', '{:.4f}')} | {cell('firing_offset_over_period', '{:.3f}')} | "
+                f"{cell('unmatched_firings_frac', '{:.3f}')} | {cell('orbit_class_diff', '{:.0f}')} | "
+                f"{cell('final_lag_rad', '{:.3f}')} | {cell('energy_rel', '{:.3f}')} | {d['rule_followed']} | "
+                f"{d['spice_wall_s']:.0f} |")
+head = ("| case | verdict | rings firing at end (SPICE) | ring period rel (tol 0.02) | median firing offset / period "
+        "(tol 0.1) | unmatched firings (tol 0.1) | orbit class diff (tol 0) | final lag error rad (tol 0.785) | "
+        "energy rel (tol 0.1) | rule followed | ngspice s |\n|" + "---|" * 11)
+(out / "table.md").write_text(head + "\n" + "\n".join(rows) + "\n")
+print(head); print("\n".join(rows))
+PY
