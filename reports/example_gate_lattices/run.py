@@ -1,5 +1,7 @@
-"""Regenerates table.md here (issue 16): do shared lattices built from AND gates (gate rule) show
-the summing rule's phenomena? 32 x 32 lattices sharing one neuron per side, sky130 tt card, 600 tau,
+"""Regenerates table.md here (issue 16): do shared lattices that hwsim can build show the summing
+rule's phenomena? Design 1: AND gates in front of shared neurons (gate rule, sky130_tt card);
+design 2: capacitive inputs with the re-sized Schmitt (capacitive rule, sky130_lowvt_tt card);
+beside the paper's summing rule (sky130_tt). 32 x 32 lattices sharing one neuron per side, 600 tau,
 numba engine, seeds 1 and 2; in-phase xi/R and the pattern-aware xi/wall density at the plateau
 (hwsim.analysis.study.analyse), and the orbit-class counts (rings with 0, 1, 2, ... pulses).
 
@@ -17,11 +19,12 @@ from hwsim.model.card import load_card
 
 SCHEMES = [("square", "alternating", 6), ("square", "uniform", 6), ("square", "uniform", 8),
            ("honeycomb", "uniform", 6), ("triangular", "uniform", 6)]
-card = load_card("sky130_tt")
-lines = ["| geometry | orientation | N | rule | seed | xi_ss (rings) | R_ss | xi_ss pattern | wall density pattern "
-         "| orbit classes (rings with 0,1,2,.. pulses) |", "|" + "---|" * 10]
+RUNS = [("summing", "sky130_tt"), ("gate", "sky130_tt"), ("capacitive", "sky130_lowvt_tt")]
+lines = ["| geometry | orientation | N | rule (card) | seed | xi_ss (rings) | R_ss | xi_ss pattern "
+         "| wall density pattern | orbit classes (rings with 0,1,2,.. pulses) |", "|" + "---|" * 10]
 for geometry, orientation, n in SCHEMES:
-    for rule in ("summing", "gate"):
+    for rule, card_name in RUNS:
+        card = load_card(card_name)
         for seed in (1, 2):
             spec = LatticeSpec(geometry=geometry, nx=32, ny=32, ring_size=n, shared=1, orientation=orientation,
                                rule=rule)
@@ -29,7 +32,8 @@ for geometry, orientation, n in SCHEMES:
             t = time.time()
             s = analyse(simulate(card, lattice, SimConfig(duration_tau=600, seed=seed, engine="numba")),
                         lattice, n_times=16).summary
-            lines.append(f"| {geometry} | {orientation} | {n} | {rule} | {seed} | {s['xi_ss']:.2f} | {s['R_ss']:.2f} | "
+            lines.append(f"| {geometry} | {orientation} | {n} | {rule} ({card_name}) | {seed} | {s['xi_ss']:.2f} | "
+                         f"{s['R_ss']:.2f} | "
                          f"{s.get('xi_ss_pattern', float('nan')):.2f} | "
                          f"{s.get('wall_density_ss_pattern', float('nan')):.2f} | {s['orbit_counts']} |")
             print(lines[-1], f"({time.time() - t:.0f} s)", flush=True)
