@@ -149,6 +149,10 @@ BAD = {
     "too short": ("[simulation]\nduration_tau = 10.0\n", "simulation.duration_tau = 10.0 is too short"),
     "bad engine": ("[simulation]\nengine = \"gpu\"\n", "[simulation] config engine"),
     "crosscheck too big": ("[crosscheck]\nnx = 8\nny = 8\n", "too many for a transistor-level run"),
+    "crosscheck rule": ("[crosscheck]\nrule = \"summing\"\n", "[crosscheck] rule = 'summing' has no circuit in hwsim"),
+    "crosscheck rule markup": ("[crosscheck]\nrule = \"<script>\"\n", "rule = '<script>' has no circuit"),
+    "gate with eps links": ("[lattice]\nrule = \"gate\"\ncoupling_weight = 0.3\n", "the gate rule ANDs logic inputs"),
+    "crosscheck gate with eps": ("[crosscheck]\nrule = \"gate\"\ncoupling_weight = 0.3\n", "[crosscheck] lattice rule: the gate rule"),
     "not toml": ("[lattice\n", "not valid TOML"),
 }
 
