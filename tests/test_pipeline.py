@@ -152,7 +152,8 @@ BAD = {
     "crosscheck rule": ("[crosscheck]\nrule = \"summing\"\n", "[crosscheck] rule = 'summing' has no circuit in hwsim"),
     "crosscheck rule markup": ("[crosscheck]\nrule = \"<script>\"\n", "rule = '<script>' has no circuit"),
     "gate with eps links": ("[lattice]\nrule = \"gate\"\ncoupling_weight = 0.3\n", "the gate rule ANDs logic inputs"),
-    "crosscheck gate with eps": ("[crosscheck]\nrule = \"gate\"\ncoupling_weight = 0.3\n", "[crosscheck] lattice rule: the gate rule"),
+    "crosscheck gate with eps": ("[crosscheck]\nrule = \"gate\"\ncoupling_weight = 0.3\n",
+                                 "[crosscheck] lattice rule: the gate rule"),
     "not toml": ("[lattice\n", "not valid TOML"),
 }
 
