@@ -1,11 +1,11 @@
-"""Regenerates this folder (issue 16, item 4): domains in transistors. A periodic 6 x 6 square
+"""Regenerates this folder (issue 16, item 4): domains in transistors. A periodic N x N square
 lattice of 6-rings sharing one neuron per side (uniform orientation), shared neurons behind AND2
 gates, sky130 tt, from a random start (one private neuron per ring kicked at a random time in the
-first ring period, seed 1), 20 ring periods in ngspice and in the exact behavioural engine (gate
-rule); phase maps at the end side by side and the fraction of bonds in the same lock class.
+first ring period), 20 ring periods in ngspice and in the exact behavioural engine (gate rule);
+phase maps at the end side by side and the fraction of bonds in the same lock class.
 
-Usage (from the repository root): .venv/bin/python reports/example_gate_domains6x6/run.py [SEED]
-(about 30-50 minutes of ngspice on one core).
+Usage (from the repository root): .venv/bin/python reports/example_gate_domains/run.py [SEED] [N]
+(N = 4: about 15 minutes of ngspice on one core; N = 6 reached 88 of 235 us in 90 minutes).
 """
 
 import json
@@ -19,9 +19,10 @@ from hwsim.lattice.topology import LatticeSpec
 from hwsim.model.card import load_card
 
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
-folder = Path(__file__).resolve().parent / f"seed{seed}"
+n = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+folder = Path(__file__).resolve().parent / f"{n}x{n}_seed{seed}"
 start = time.time()
-dc = domain_check(load_card("sky130_tt"), LatticeSpec(nx=6, ny=6, shared=1, orientation="uniform",
+dc = domain_check(load_card("sky130_tt"), LatticeSpec(nx=n, ny=n, shared=1, orientation="uniform",
                                                       boundary="periodic", rule="gate"),
                   n_periods=20, seed=seed, timeout_s=7200)
 write_domain_check(dc, folder)
