@@ -472,6 +472,55 @@ def _wait_for(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def _run_module(tmp_path, source: str) -> subprocess.CompletedProcess:
+    """Run ``source`` as ``python -m probe`` with SIGINT at its default action (as in a terminal)."""
+    (tmp_path / "probe.py").write_text(source)
+    return subprocess.run([sys.executable, "-m", "probe"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1])),
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+_EXEC_INTERRUPT = """
+import sys
+from hwsim import interrupt
+try:
+    exec("raise KeyboardInterrupt")  # as Brian2's numpy target and sympy do with generated code
+except KeyboardInterrupt:
+    HANDLED
+sys.exit(130)
+"""
+
+
+def test_a_handled_ctrl_c_exits_130_even_after_exec_of_a_string(tmp_path):
+    # control: CPython 3.11 remembers the interrupt that left exec() and kills itself with SIGINT
+    # at exit although the program caught it: this is the CI failure (returncode -2) being fixed
+    if sys.version_info[:2] == (3, 11):
+        assert _run_module(tmp_path, _EXEC_INTERRUPT.replace("HANDLED", "pass")).returncode == -signal.SIGINT
+    assert _run_module(tmp_path, _EXEC_INTERRUPT.replace("HANDLED", "interrupt.handled()")).returncode == 130
+
+
+def test_a_ctrl_c_swallowed_in_a_weakref_callback_is_raised_again(tmp_path):
+    done = _run_module(tmp_path, """
+import os, signal, weakref
+from hwsim import interrupt
+interrupt.install()
+class Thing: pass
+def callback(ref):
+    os.kill(os.getpid(), signal.SIGINT)
+    sum(range(10000))  # the handler runs here; Python swallows its KeyboardInterrupt
+thing = Thing()
+ref = weakref.ref(thing, callback)
+del thing
+print("went on")
+try:
+    interrupt.check()
+except KeyboardInterrupt:
+    print("raised again")
+""")
+    assert done.stdout.split() == ["went", "on", "raised", "again"], done.stdout + done.stderr
+    assert "Exception ignored" not in done.stderr  # the swallowed one is not reported as an error
+
+
 @pytest.mark.brian2_compiled
 def test_ctrl_c_stops_a_brian2_run_and_saves_nothing(tmp_path):
     proc = _start(["lattice", "--card", "paper", "--engine", "brian", "--target", "numpy", "--nx", "10", "--ny", "10",

@@ -10,13 +10,11 @@ import argparse
 import json
 import math
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
-from hwsim import __version__
+from hwsim import __version__, interrupt
 from hwsim.circuit.devices import CORNERS, LIBRARIES
 from hwsim.circuit.spice import BACKENDS
 from hwsim.errors import HwsimError, InputError
@@ -828,10 +826,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hwsim`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    if threading.current_thread() is threading.main_thread():
-        # Ctrl-C (or kill -INT, even of a job started in the background, where SIGINT starts out
-        # ignored) must raise KeyboardInterrupt: exit 130 with nothing claimed complete
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupt.install()
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one was being handled
+        print("hwsim: interrupted", file=sys.stderr)
+        interrupt.handled()
+        return 130
+
+
+def _dispatch(args) -> int:
+    """Run the chosen command; turn hwsim's errors, Ctrl-C and bugs into exit codes (see ``EXIT_CODES``)."""
     try:
         return args.func(args)
     except HwsimError as exc:
@@ -839,6 +844,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("hwsim: interrupted", file=sys.stderr)
+        interrupt.handled()
         return 130
     except Exception as exc:  # a bug: say so briefly; HWSIM_DEBUG=1 shows the traceback
         if os.environ.get("HWSIM_DEBUG"):

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwsim import interrupt
 from hwsim.circuit.netlist import Deck
 from hwsim.circuit.rawfile import read_raw
 from hwsim.errors import (
@@ -224,6 +225,7 @@ def _run_process(cmd: list[str], cwd: Path, env: dict, timeout_s: float, deck: D
                 f"ngspice run of {deck.name!r} exceeded its timeout of {timeout_s:g} s and was killed",
                 deck=deck.text, log=text, version=ngspice_version_or_unknown(),
                 hint="raise timeout_s, shorten the analysis (t_stop) or loosen the step (t_step)") from None
+    interrupt.check()  # a Ctrl-C swallowed while ngspice ran still stops the caller
     text = (cwd / "process.log").read_text(errors="replace")
     if limits.explain(proc.returncode):
         raise SimulatorError(f"ngspice run of {deck.name!r} was stopped by {limits.explain(proc.returncode)}",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwsim import interrupt
 from hwsim.errors import InputError, MissingDependencyError
 from hwsim.files import cache_dir
 from hwsim.lattice.engine import BRIAN_TARGETS as TARGETS
@@ -150,12 +151,17 @@ def run_brian(d: Discretised, st: State, n_steps: int, target: str = "cython",
     b2.prefs.codegen.target = target
     b2.start_scope()
     net, group, fire_mon, rest_mon = _build(b2, d, st)
+    # Python swallows a KeyboardInterrupt that lands in a weakref callback (Brian2 makes many);
+    # this check every 1000 steps raises it again (hwsim.interrupt)
+    net.add(b2.NetworkOperation(interrupt.check, dt=1000 * d.dt_s * b2.second, when="start",
+                                name="interrupt_check"))
     chunks = max(1, min(20, n_steps // 1000))
     done = 0
     for c in range(chunks):
         k = n_steps * (c + 1) // chunks - done
         with _interrupt_as_such():
             net.run(k * d.dt_s * b2.second, namespace={})
+        interrupt.check()
         _check_complete(b2)
         done += k
         if progress:

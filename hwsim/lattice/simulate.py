@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwsim import interrupt
 from hwsim.errors import InputError
 from hwsim.files import atomic_path
 from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, discretise, initial_state, run_numpy
@@ -272,7 +273,7 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
         x0, firing0 = initial_conditions(card, lattice, config.init, config.seed)
     st = initial_state(d, x0, firing0)
     start = time.perf_counter()
-    events, final, extra = _run_engine(config, card, lattice, d, st, n_steps, progress)
+    events, final, extra = _run_engine(config, card, lattice, d, st, n_steps, _checked(progress))
     wall = time.perf_counter() - start
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=lattice.spec, config=config, card=card,
                       x0=np.asarray(x0, float), firing0=np.asarray(firing0, float), final_x=final.x,
@@ -314,6 +315,19 @@ def _keep_reference(events: Events, lattice: Lattice, dt: float, n_steps: int, f
     kept = Events(time=events.time[keep], neuron=events.neuron[keep], kind=events.kind[keep],
                   step=None if events.step is None else events.step[keep])
     return kept, {"firings": events.n_firings, "ring_orbit": ring_orbits(output_at, lattice.rings)}
+
+
+def _checked(progress: Callable[..., None] | None) -> Callable[..., None] | None:
+    """``progress`` that first re-raises a Ctrl-C that an engine's callback swallowed (see
+    :mod:`hwsim.interrupt`); ``None`` stays ``None``."""
+    if progress is None:
+        return None
+
+    def hook(*args) -> None:
+        interrupt.check()
+        progress(*args)
+
+    return hook
 
 
 def _run_engine(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discretised, st, n_steps: int,
