@@ -12,7 +12,7 @@ from pathlib import Path
 #: Layers from the top down: a module may import its own layer, any layer below it and the base.
 LAYERS = ("app", "checks", "analysis", "lattice", "model", "circuit")
 #: Base modules at the package top: anyone may import them; they import only each other.
-BASE = ("errors", "units", "files", "tomlcheck")
+BASE = ("errors", "units", "files", "tomlcheck", "interrupt")
 #: Names a layer may take from the package root itself (``from hwsim import __version__``).
 ROOT_NAMES = ("__version__",)
 

@@ -14,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from hwsim import __version__, interrupt
+import hwsim.interrupt as interrupt
+from hwsim import __version__
 from hwsim.circuit.devices import CORNERS, LIBRARIES
 from hwsim.circuit.spice import BACKENDS
 from hwsim.errors import HwsimError, InputError

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim import interrupt
+import hwsim.interrupt as interrupt
 from hwsim.circuit.netlist import Deck
 from hwsim.circuit.rawfile import read_raw
 from hwsim.errors import (

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim import interrupt
+import hwsim.interrupt as interrupt
 from hwsim.errors import InputError, MissingDependencyError
 from hwsim.files import cache_dir
 from hwsim.lattice.engine import BRIAN_TARGETS as TARGETS

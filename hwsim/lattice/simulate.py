@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim import interrupt
+import hwsim.interrupt as interrupt
 from hwsim.errors import InputError
 from hwsim.files import atomic_path
 from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, discretise, initial_state, run_numpy
