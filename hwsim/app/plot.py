@@ -99,7 +99,7 @@ def plot_domain_check(dc, folder: Path) -> list[Path]:
     end, big squares) and the bonds between neighbouring rings coloured by lock-class agreement."""
     plt = _plt()
     lat = dc.lattice
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.8))
     for ax, theta, who in ((axes[0], dc.spice_phase, "ngspice (transistors)"),
                            (axes[1], dc.model_phase, "behavioural (gate rule)")):
         _phase_map(ax, lat, theta, np.isnan(theta), f"{who}: ring phase at {dc.t_end_s * 1e6:.0f} us")
@@ -107,12 +107,20 @@ def plot_domain_check(dc, folder: Path) -> list[Path]:
             coll.set_sizes([900])
     ax = axes[2]
     xy, pairs = lat.ring_xy, lat.ring_neighbors
-    short = np.linalg.norm(xy[pairs[:, 1]] - xy[pairs[:, 0]], axis=1) < 1.5  # periodic wrap bonds left out
-    for (a, b), same, ok in zip(pairs, dc.spice_class == dc.model_class, short):
-        if ok:
-            ax.plot(xy[[a, b], 0], xy[[a, b], 1], color="tab:green" if same else "tab:red", lw=3)
+    for (a, b), same in zip(pairs, dc.spice_class == dc.model_class):
+        colour = "tab:green" if same else "tab:red"
+        step = xy[b] - xy[a]
+        if np.linalg.norm(step) < 1.5:
+            ax.plot(xy[[a, b], 0], xy[[a, b], 1], color=colour, lw=3)
+            continue
+        # a bond across the periodic edge: a dashed stub out of each ring towards the other's image
+        step = np.where(np.abs(step) > 1.5, -np.sign(step), step)
+        for start, sign in ((xy[a], 1), (xy[b], -1)):
+            end = start + 0.4 * sign * step
+            ax.plot([start[0], end[0]], [start[1], end[1]], color=colour, lw=3, ls=(0, (2, 1)))
     ax.scatter(xy[:, 0], xy[:, 1], c="k", s=15, zorder=3)
-    ax.set_title(f"bond lock classes agree on {100 * dc.agreement:.0f} % (green) / differ (red)", fontsize=9)
+    ax.set_title(f"bond lock classes agree on {100 * dc.agreement:.0f} % (green) / differ (red);\n"
+                 "dashed stubs: bonds across the periodic edge", fontsize=9)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])

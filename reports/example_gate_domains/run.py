@@ -5,7 +5,8 @@ first ring period), 20 ring periods in ngspice and in the exact behavioural engi
 phase maps at the end side by side and the fraction of bonds in the same lock class.
 
 Usage (from the repository root): .venv/bin/python reports/example_gate_domains/run.py [SEED] [N]
-(N = 4: about 15 minutes of ngspice on one core; N = 6 reached 88 of 235 us in 90 minutes).
+(N = 4: 31 minutes of ngspice beside other jobs on the 2-core machine; N = 6 reached 88 of 235 us in
+90 minutes).
 """
 
 import json
