@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table", "plot_hysteresis",
            "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown", "plot_sweep",
-           "reservoir_figures"]
+           "reservoir_figures", "plot_domain_check", "plot_robustness"]
 
 
 def _plt():
@@ -125,6 +125,31 @@ def plot_domain_check(dc, folder: Path) -> list[Path]:
     ax.set_xticks([])
     ax.set_yticks([])
     return [_save(plt, fig, Path(folder) / "domains.png")]
+
+
+def plot_robustness(designs: dict[str, dict], folder: Path) -> list[Path]:
+    """``robustness.png``: ring period change (%) and energy per firing (pJ) per variant, one bar
+    per design; a variant whose lattice lost rings is marked with a red x over its bar."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    labels = [r["variant"] for r in next(iter(designs.values()))["rows"]]
+    width = 0.8 / max(len(designs), 1)
+    for k, (name, design) in enumerate(designs.items()):
+        rows = {r["variant"]: r for r in design["rows"]}
+        x = np.arange(len(labels)) + (k - (len(designs) - 1) / 2) * width
+        for ax, key, scale in ((axes[0], "period_change", 100), (axes[1], "energy_per_firing_j", 1e12)):
+            values = [scale * rows[v][key] if v in rows else np.nan for v in labels]
+            ax.bar(x, values, width, label=name)
+            dead = [i for i, v in enumerate(labels) if v in rows and rows[v]["rings_alive"] < rows[v]["rings"]]
+            ax.scatter(x[dead], np.zeros(len(dead)), marker="x", color="red", s=80, zorder=3)
+    for ax, ylabel in ((axes[0], "ring period change vs nominal (%)"), (axes[1], "supply energy per firing (pJ)")):
+        ax.set_xticks(np.arange(len(labels)))
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(ylabel)
+        ax.axhline(0, color="k", lw=0.5)
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("red x: rings fell silent", fontsize=9)
+    return [_save(plt, fig, Path(folder) / "robustness.png")]
 
 
 def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hwsim.files import write_json_atomic
 
-__all__ = ["write_study", "write_crosscheck", "write_domain_check"]
+__all__ = ["write_study", "write_crosscheck", "write_domain_check", "write_robustness"]
 
 
 def write_study(result, folder: str | Path) -> Path:
@@ -78,3 +78,27 @@ def write_domain_check(dc, folder: str | Path) -> None:
                "model_class": dc.model_class.tolist(), "bond_rings": dc.lattice.ring_neighbors.tolist()}
     write_json_atomic(folder / "domains.json", payload)
     plot_domain_check(dc, folder)
+
+
+def write_robustness(designs: dict[str, dict], folder: str | Path) -> Path:
+    """Write ``robustness.json``, ``table.md`` and ``robustness.png`` for ``designs``: name ->
+    {"about": text, "transistors": per shared neuron, "rows": :func:`hwsim.checks.robustness.robustness`}."""
+    from hwsim.app.plot import plot_robustness
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / "robustness.json", designs)
+    lines = ["| design | variant | VDD (V) | rings firing at end | ring period (us) | change vs nominal | "
+             "pulses per ring | energy per firing (pJ) | bonds in the nominal lock class | ngspice s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, design in designs.items():
+        for r in design["rows"]:
+            lines.append(f"| {name} | {r['variant']} | {r['vdd_v']:.2f} | {r['rings_alive']} of {r['rings']} | "
+                         f"{1e6 * r['ring_period_s']:.3f} | {100 * r['period_change']:+.2f} % | "
+                         f"{', '.join(map(str, r['pulses_per_ring'])) or '-'} | "
+                         f"{1e12 * r['energy_per_firing_j']:.2f} | {100 * r['bonds_same_class']:.0f} % | "
+                         f"{r['ngspice_s']:.0f} |")
+    lines += ["", *(f"- **{name}**: {d['about']} ({d['transistors']})" for name, d in designs.items()), ""]
+    (folder / "table.md").write_text("\n".join(lines))
+    plot_robustness(designs, folder)
+    return folder

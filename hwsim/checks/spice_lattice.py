@@ -45,11 +45,14 @@ def check_spice_size(spec: LatticeSpec, n_rings: int) -> None:
 
 def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, *, name: str,
                       backend: str = "shared", timeout_s: float = 1800.0,
-                      kicks: tuple[tuple[int, float], ...] | None = None) -> SpiceLattice:
+                      kicks: tuple[tuple[int, float], ...] | None = None, vdd_v: float | None = None,
+                      corner: str | None = None, mismatch_seed: int | None = None) -> SpiceLattice:
     """Run ``lattice`` at transistor level with ``card``'s cell and conditions until
     ``t_after_kick_s`` seconds after the kick; ``timeout_s``: ngspice wall-clock limit (s).
     ``kicks``: (neuron, delay in s after ``kick_at_s``) pairs instead of the default (the first
-    neuron of every ring, all at ``kick_at_s``)."""
+    neuron of every ring, all at ``kick_at_s``). ``vdd_v`` (V) and ``corner`` replace the card's;
+    ``mismatch_seed`` switches on sky130's device mismatch with that seed (robustness checks: the
+    card then no longer describes the circuit exactly)."""
     from hwsim.circuit.characterize import Conditions
     from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
     from hwsim.circuit.spice import run_deck
@@ -62,8 +65,9 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
         raise InputError(f"the {spec.rule} rule has no circuit in hwsim: a transistor-level lattice combines inputs "
                          "capacitively (rule='capacitive') or through AND gates (rule='gate')")
     check_spice_size(spec, lattice.n_rings)
-    cond = Conditions(**{k: card.conditions[k] for k in _CONDITION_KEYS}, cell=card.conditions.get("cell"),
-                      backend=backend, timeout_s=timeout_s)
+    overrides = {k: v for k, v in (("vdd_v", vdd_v), ("corner", corner)) if v is not None}
+    cond = Conditions(**{**{k: card.conditions[k] for k in _CONDITION_KEYS}, **overrides},
+                      cell=card.conditions.get("cell"), backend=backend, timeout_s=timeout_s)
     kicks = tuple((k, 0.0) for k in sorted({int(k) for k in lattice.rings[:, 0]})) if kicks is None else kicks
     kick_at = cond.rc_s
     net = lattice.network
@@ -74,5 +78,9 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
     deck = cond.render(BENCH_DIR, text=text, name=name, params={
         **cond.params(), "kick_q": 2 * cond.c_f * cond.vdd_v, "kick_t": cond.rc_s / 10, "kick_at": kick_at,
         "t_stop": kick_at + t_after_kick_s, "t_step": cond.t_step_s})
+    if mismatch_seed is not None:
+        from hwsim.circuit.netlist import with_mismatch
+
+        deck = with_mismatch(deck, mismatch_seed)
     return SpiceLattice(conditions=cond, result=run_deck(deck, backend=backend, timeout_s=timeout_s),
                         kicks=tuple(k for k, _ in kicks), kick_at_s=kick_at)
