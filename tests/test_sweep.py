@@ -206,6 +206,18 @@ def test_lattice_sweep_points(tmp_path):
     assert table["xi_ss"].notna().all() and (table["events"] > 100).all()
 
 
+def _busy_worker(psutil, pid: int):
+    """A Dask worker process (child of ``pid``) that is running ngspice, or None. Processes come and
+    go while we look (a finished ngspice, a restarted worker): one that vanished is skipped."""
+    for p in psutil.Process(pid).children():
+        try:
+            if "spawn_main" in " ".join(p.cmdline()) and p.children():
+                return p
+        except psutil.NoSuchProcess:
+            continue
+    return None
+
+
 def test_sweep_survives_a_dead_worker(tmp_path):
     """SIGKILL one Dask worker process while it computes: the nanny restarts it, the scheduler
     reruns its task elsewhere, and every point ends with a result."""
@@ -219,9 +231,7 @@ def test_sweep_survives_a_dead_worker(tmp_path):
         deadline = time.time() + 120
         victim = None
         while victim is None and time.time() < deadline:
-            workers = [p for p in psutil.Process(proc.pid).children()
-                       if "spawn_main" in " ".join(p.cmdline()) and p.children()]  # a worker running ngspice
-            victim = workers[0] if workers else None
+            victim = _busy_worker(psutil, proc.pid)
             time.sleep(0.1)
         assert victim is not None, "no busy worker found"
         victim.kill()
