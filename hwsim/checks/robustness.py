@@ -4,8 +4,8 @@ the supply, the process corner or the devices themselves (sky130 mismatch) move?
 :func:`robustness` runs one kicked lattice (as the cross-check kicks it: the first neuron of every
 ring) in ngspice once per :class:`Variant` and measures, on the second half of the run: the rings
 still firing in the last quarter, the median ring period (s) of the reference neurons, circulating
-pulses per ring, supply energy per neuron firing (J; the AND gates' own supply included) and, at
-the end, each neighbour bond's lock class (:data:`hwsim.checks.spice_domains.LOCK_CLASSES`). Every
+pulses per ring, supply energy per neuron firing (J; the AND gates' own supply included) and, two
+ring periods before the end, each neighbour bond's lock class (:data:`hwsim.checks.spice_domains.LOCK_CLASSES`). Every
 variant is compared with the first one (the nominal circuit): period change, and the fraction of
 bonds whose lock class is unchanged. These are transistor-only figures: a card describes its
 circuit at one operating point, so off-nominal variants have no behavioural twin to compare with.
@@ -60,9 +60,12 @@ def _measure(spice, lattice, duration: float, period: float) -> dict:
     energy = supply_energy(res.time, vdd, res["i(vdd)"], *span)
     if "i(vddg)" in res.vectors:
         energy += supply_energy(res.time, vdd, res["i(vddg)"], *span)
-    theta = wrap(phases_at([onsets[int(i)] for i in lattice.rings[:, 0]], np.array([duration - period]))[0][0])
-    return {"vdd_v": vdd, "rings_alive": int(sum(alive)), "rings": lattice.n_rings,
-            "ring_period_s": float(np.median(periods)) if periods else float("nan"),
+    ring_period = float(np.median(periods)) if periods else float("nan")
+    # phases need an onset after the instant: two of the circuit's own periods before the end (the
+    # card's period can be much shorter than an off-nominal circuit's)
+    t_phase = duration - 2 * (ring_period if periods else period)
+    theta = wrap(phases_at([onsets[int(i)] for i in lattice.rings[:, 0]], np.array([t_phase]))[0][0])
+    return {"vdd_v": vdd, "rings_alive": int(sum(alive)), "rings": lattice.n_rings, "ring_period_s": ring_period,
             "pulses_per_ring": sorted(set(pulses)), "firings": firings,
             "energy_per_firing_j": energy / firings if firings else float("nan"),
             "classes": lock_classes(theta, lattice.ring_neighbors), "ngspice_s": res.elapsed_s}
