@@ -116,3 +116,32 @@ def test_sweep_points_carry_the_cell_and_its_hash(tmp_path):
     cell.write_text(cell.read_text() + ".control\n.endc\n")
     with pytest.raises(InputError, match=r"cell\.sp, line 9: `\.control` is not allowed"):
         load_sweep(sweep_file)
+
+
+def test_ring_sweep_takes_ports_and_models_for_a_cell_without_header(tmp_path):
+    """A cell file with no ``* hwsim-cell:`` header runs in a ring sweep when the sweep gives
+    ``ports`` and ``models``; it is the same circuit as the shipped BEAM cell, so its ring period
+    equals the header version's (same deck apart from comment lines: 1e-9 relative)."""
+    from hwsim.app.sweep import _ring_point, load_sweep
+
+    shipped = NETLIST_DIR / "cells" / "examples" / "hc1g14_beam.sp"
+    text = "\n".join(line for line in shipped.read_text().splitlines() if "hwsim-cell:" not in line) + "\n"
+    _write(tmp_path, text, "bare.sp")
+    common = 'r_ohm = 1e6\nc_f = 0.22e-6\nvdd_v = 5.0\nring_size = 3\nperiods = 4\nbackend = "batch"\n'
+    with pytest.raises(InputError, match="missing in, out, supply, ground"):  # control: without them it is refused
+        load_sweep(_write(tmp_path, f'name = "b"\nkind = "ring"\n[base]\ncell = "bare.sp"\n{common}', "b.toml"))
+    sweep = load_sweep(_write(tmp_path, 'name = "c"\nkind = "ring"\n[base]\ncell = "bare.sp:hc1g14"\n'
+                                        'ports = "in=A,out=Y,supply=VCC,ground=GND"\nmodels = "none"\n' + common,
+                              "c.toml"))
+    reference = load_sweep(_write(tmp_path, f'name = "d"\nkind = "ring"\n[base]\ncell = "{shipped}"\n{common}',
+                                  "d.toml"))
+    assert sweep.points[0]["models"] == "none" and sweep.points[0]["ports"].startswith("in=A")
+    assert _ring_point(sweep.points[0])["period_s"] == pytest.approx(_ring_point(reference.points[0])["period_s"],
+                                                                     rel=1e-9)
+
+
+def test_ring_sweep_refuses_ports_without_a_cell(tmp_path):
+    from hwsim.app.sweep import load_sweep
+
+    with pytest.raises(InputError, match="ports given without cell"):
+        load_sweep(_write(tmp_path, 'name = "c"\nkind = "ring"\n[base]\nports = "in=A"\n', "s.toml"))

@@ -62,7 +62,8 @@ _COND_FIELDS = fields_of(Conditions, exclude=("cell",))
 _SPEC_FIELDS = fields_of(LatticeSpec, exclude=("sw_k", "sw_p", "seed"))
 _SIM_FIELDS = fields_of(SimConfig)
 #: Keys of a point: the fields of the dataclasses it becomes, plus the few of the sweep itself.
-_RING_KEYS = {**_COND_FIELDS, "cell": str, "ring_size": int, "periods": int}
+_RING_KEYS = {**_COND_FIELDS, "cell": str, "ports": str, "models": str, "allow_include": (list, str), "ring_size": int,
+              "periods": int}
 _LATTICE_KEYS = {"card": str, **_SPEC_FIELDS, **_SIM_FIELDS, "n_times": int, "t_first_tau": float, "size": int}
 _RESERVOIR_KEYS = {**fields_of(ReservoirSpec), "dataset": str, "n_train": int, "n_test": int, "alpha": float,
                    "mac": str, "card": str}
@@ -153,11 +154,35 @@ def _check(data: Mapping, source: Path) -> tuple[str, dict, dict, dict]:
     return kind, dict(base), dict(axes), dict(mc)
 
 
+def _resolve_cell_paths(point: dict, base: Path) -> None:
+    """Make a ring point's ``cell``, ``models`` and ``allow_include`` paths absolute (relative ones
+    start at ``base``, the sweep file's folder); ``ports``/``models``/``allow_include`` need ``cell``."""
+    extra = [k for k in ("ports", "models", "allow_include") if k in point]
+    if not point.get("cell"):
+        if extra:
+            raise InputError(f"{', '.join(extra)} given without cell = \"FILE[:SUBCKT]\"; add cell or remove them")
+        return
+    point["cell"] = resolve_spec(point["cell"], base)
+    if point.get("models") and point["models"].lower() != "none":
+        point["models"] = str((base / Path(point["models"]).expanduser()).resolve())
+    if "allow_include" in point:
+        point["allow_include"] = [str((base / Path(d).expanduser()).resolve()) for d in point["allow_include"]]
+
+
+def _point_cell(point: Mapping):
+    """The foreign cell of a ring point (read and checked), or ``None`` for the built-in one."""
+    from hwsim.circuit.cell import load_cell
+
+    if not point.get("cell"):
+        return None
+    return load_cell(point["cell"], point.get("ports"), point.get("models"), point.get("allow_include", ()))
+
+
 def _validate_point(kind: str, point: dict, source: Path) -> None:
     """Build the objects a point needs, so impossible values fail before any task starts."""
     try:
         if kind == "ring":
-            Conditions(**{k: point[k] for k in _COND_FIELDS}, cell=point.get("cell"))
+            Conditions(**{k: point[k] for k in _COND_FIELDS}, cell=_point_cell(point))
             if point["ring_size"] < 2 or point["periods"] < 3:
                 raise InputError("ring_size must be >= 2 and periods >= 3")
             if point.get("mismatch_seed") is not None and point["library"] != "sky130":
@@ -210,8 +235,7 @@ def load_sweep(path: str | Path, *, allow_large: bool = False) -> Sweep:
             p = {**point, "_axes": labels}
             if kind == "ring":
                 p["mismatch_seed"] = seed
-                if p.get("cell"):
-                    p["cell"] = resolve_spec(p["cell"], source.parent)
+                _resolve_cell_paths(p, source.parent)
             _validate_point(kind, p, source)
             points.append(p)
     return Sweep(path=source, name=name, kind=kind, base=base, axes=axes, samples=samples, first_seed=first,
@@ -225,12 +249,11 @@ def point_key(kind: str, point: Mapping) -> str:
     inputs = {"kind": kind, "hwsim": __version__, "code_sha256": source_hash(*POINT_CODE[kind]),
               **{k: v for k, v in point.items() if k != "_axes"}}
     if kind == "ring":
-        from hwsim.circuit.cell import load_cell
         from hwsim.circuit.netlist import netlist_hashes
 
         inputs["netlists"] = netlist_hashes()
         if point.get("cell"):
-            inputs["cell_sha256"] = load_cell(point["cell"]).sha256
+            inputs["cell_sha256"] = _point_cell(point).sha256
     elif point.get("card"):
         from hwsim.model.card import card_to_json, load_card
 
@@ -246,7 +269,7 @@ def sweep_points(sweep: Sweep) -> list[tuple[str, dict]]:
 def _ring_point(p: Mapping) -> dict:
     from hwsim.circuit.characterize import Conditions, measure_ring, run_ring
 
-    cond = Conditions(**{k: p[k] for k in _COND_FIELDS}, cell=p.get("cell"))
+    cond = Conditions(**{k: p[k] for k in _COND_FIELDS}, cell=_point_cell(p))
     res = run_ring(cond, p["ring_size"], periods=p["periods"], mismatch_seed=p.get("mismatch_seed"))
     ring = measure_ring(cond, p["ring_size"], periods=p["periods"], result=res)
     if not ring.sustained:
