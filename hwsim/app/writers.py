@@ -93,10 +93,12 @@ def write_robustness(designs: dict[str, dict], folder: str | Path) -> Path:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for name, design in designs.items():
         for r in design["rows"]:
+            num = lambda v, fmt: "-" if v is None or math.isnan(v) else format(v, fmt)  # noqa: E731
             lines.append(f"| {name} | {r['variant']} | {r['vdd_v']:.2f} | {r['rings_alive']} of {r['rings']} | "
-                         f"{1e6 * r['ring_period_s']:.3f} | {100 * r['period_change']:+.2f} % | "
+                         f"{num(1e6 * r['ring_period_s'], '.3f')} | {num(100 * r['period_change'], '+.2f')} % | "
                          f"{', '.join(map(str, r['pulses_per_ring'])) or '-'} | "
-                         f"{1e12 * r['energy_per_firing_j']:.2f} | {100 * r['bonds_same_class']:.0f} % | "
+                         f"{num(1e12 * r['energy_per_firing_j'], '.2f')} | "
+                         f"{num(100 * r['bonds_same_class'], '.0f')} % | "
                          f"{r['ngspice_s']:.0f} |")
     lines += ["", *(f"- **{name}**: {d['about']} ({d['transistors']})" for name, d in designs.items()), ""]
     (folder / "table.md").write_text("\n".join(lines))
