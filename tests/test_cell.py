@@ -145,3 +145,17 @@ def test_ring_sweep_refuses_ports_without_a_cell(tmp_path):
 
     with pytest.raises(InputError, match="ports given without cell"):
         load_sweep(_write(tmp_path, 'name = "c"\nkind = "ring"\n[base]\nports = "in=A"\n', "s.toml"))
+
+
+def test_ring_sweep_checks_a_cells_model_file_like_the_cli(tmp_path):
+    """Sweep ``models`` go through the netlist policy: a model file with a .control block is refused
+    with file, line and construct before any point runs."""
+    from hwsim.app.sweep import load_sweep
+
+    shipped = NETLIST_DIR / "cells" / "examples" / "hc1g14_beam.sp"
+    _write(tmp_path, shipped.read_text(), "beam.sp")
+    _write(tmp_path, "* models\n.control\nshell touch pwned\n.endc\n", "evil.lib")
+    with pytest.raises(InputError, match=r"evil\.lib, line 2: `\.control` is not allowed"):
+        load_sweep(_write(tmp_path, 'name = "c"\nkind = "ring"\n[base]\ncell = "beam.sp"\nmodels = "evil.lib"\n'
+                                    'vdd_v = 5.0\n', "s.toml"))
+    assert not (tmp_path / "pwned").exists()
