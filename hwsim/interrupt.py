@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["install", "check", "requested", "handled"]
+__all__ = ["install", "check", "handled"]
 
 _state = {"requested": False}
 
@@ -42,11 +42,6 @@ def _quiet_about_interrupts(unraisable) -> None:
     (:func:`check` raises it again) and passes everything else to Python's default hook."""
     if not (_state["requested"] and isinstance(unraisable.exc_value, KeyboardInterrupt)):
         sys.__unraisablehook__(unraisable)
-
-
-def requested() -> bool:
-    """Whether SIGINT arrived since :func:`install`."""
-    return _state["requested"]
 
 
 def check() -> None:
