@@ -55,13 +55,16 @@ def _fused(n_steps, ptr, src, w, decay, x, vc, firing, vtp, vtm):
     return count
 
 
-def _time(fn, repeat: int) -> float:
-    times = []
+def _times(fns: dict, repeat: int) -> dict:
+    """Median wall time (s) of each function, timed round-robin (one call of each per round) so that
+    a noisy neighbour slows every engine alike."""
+    times = {name: [] for name in fns}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _peak_bytes(fn) -> float:
@@ -86,24 +89,22 @@ def bench(size: int, steps: int, repeat: int) -> dict:
     runs["event (sky130)"] = (sky, SimConfig(duration_tau=tau_steps, seed=1, engine="event", allow_large=True,
                                              record="reference"))
     row = {"neurons": n}
-    for name, (card, cfg) in runs.items():
-        if name != "numpy":
-            simulate(card, lat, cfg)  # compile once
-        row[name] = n * steps / _time(lambda card=card, cfg=cfg: simulate(card, lat, cfg), repeat)
-        row[f"{name} bytes/neuron"] = _peak_bytes(lambda card=card, cfg=cfg: simulate(card, lat, cfg)) / n
-    edges = 2 * simulate(sky, lat, runs["event (sky130)"][1]).n_firings  # each firing: a fall and a rise
-    row["event edges/s"] = edges * row["event (sky130)"] / (n * steps)
+    fns = {name: (lambda card=card, cfg=cfg: simulate(card, lat, cfg)) for name, (card, cfg) in runs.items()}
     d = discretise(paper, lat.network, "summing", 0.01)
     x0, f0 = initial_conditions(paper, lat, "random_pulse", 1)
     st = initial_state(d, x0, f0)
     ptr = np.searchsorted(d.dst, np.arange(n + 1)).astype(np.int64)
-
-    def fused():
-        _fused(steps, ptr, d.src, d.coef, float(d.decay[0]), st.x.copy(), st.memory.copy(), st.firing.copy(),
-               d.vt_plus, d.vt_minus)
-
-    fused()  # compile
-    row["fused baseline"] = n * steps / _time(fused, repeat)
+    fns["fused baseline"] = lambda: _fused(steps, ptr, d.src, d.coef, float(d.decay[0]), st.x.copy(),
+                                           st.memory.copy(), st.firing.copy(), d.vt_plus, d.vt_minus)
+    for name, fn in fns.items():
+        if name != "numpy":
+            fn()  # compile once
+    for name, t in _times(fns, repeat).items():
+        row[name] = n * steps / t
+    for name, (card, cfg) in runs.items():
+        row[f"{name} bytes/neuron"] = _peak_bytes(lambda card=card, cfg=cfg: simulate(card, lat, cfg)) / n
+    edges = 2 * simulate(sky, lat, runs["event (sky130)"][1]).n_firings  # each firing: a fall and a rise
+    row["event edges/s"] = edges * row["event (sky130)"] / (n * steps)
     return row
 
 

@@ -33,6 +33,8 @@ __all__ = ["run_numba", "csr_by_target", "jit", "jit_inline", "prefetch"]
 
 #: The kernel's code for each input rule.
 _MODES = {"capacitive": 0, "summing": 1, "gate": 2}
+#: Neurons per block of the clock kernel (its x buffer stays in L1).
+_BLOCK = 256
 #: Neuron-steps (plus edge-steps) per compiled slice: about 0.1-0.3 s on one core.
 _SLICE_WORK = 3e7
 
@@ -120,60 +122,130 @@ def csr_by_target(d: Discretised) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.cumsum(ptr), d.src.astype(np.int64), d.coef.astype(np.float64)
 
 
+def targets_by_source(d: Discretised) -> tuple[np.ndarray, np.ndarray]:
+    """(row pointers, targets) of the outputs of each neuron: the edges grouped by source."""
+    order = np.argsort(d.src, kind="stable")
+    ptr = np.zeros(d.n + 1, np.int64)
+    np.add.at(ptr, d.src + 1, 1)
+    return np.cumsum(ptr), d.dst[order].astype(np.int64)
+
+
+@jit_inline
+def _input(i, mode, vdd, dv, ptr, src, coef, node_gain, o):
+    """Neuron ``i``'s input u at the start of a step, from the outputs ``o`` (V): the reference's sum
+    in (dst, src) order, or for the gate rule its gain times the AND of the active-low inputs."""
+    s = 0.0
+    if mode == 2:
+        low = 0.0
+        for e in range(ptr[i], ptr[i + 1]):  # outputs at the start of the step: o < vdd while firing
+            if o[src[e]] != vdd:
+                low += 1.0
+        return node_gain[i] * (vdd - dv * min(low, 1.0))
+    for e in range(ptr[i], ptr[i + 1]):
+        s += coef[e] * o[src[e]]
+    return s
+
+
+@jit
+def _all_inputs(mode, vdd, dv, ptr, src, coef, node_gain, o, u):
+    """Every neuron's input u (V) from the outputs ``o``."""
+    for i in range(len(u)):
+        u[i] = _input(i, mode, vdd, dv, ptr, src, coef, node_gain, o)
+
+
+@jit_inline
+def _update_block(b, e, mode, use_clamp, clamp, clamp_over_a, divider, decay, one_minus_decay, x, memory, u, xs):
+    """One step of the reference's update for neurons b..e-1 with inputs ``u``: ``memory`` in place,
+    the new x (V) into ``xs[0:e-b]`` (and into ``x`` except for the summing rule, whose x is
+    ``divider * (u - memory)`` and is written after the slice). No branches on the neuron, so the
+    compiler can vectorise it."""
+    mem, inp, xb = memory[b:e], u[b:e], x[b:e]  # views: plain 0-based loops vectorise
+    if mode == 1:
+        for j in range(e - b):
+            s = inp[j]
+            v_c = mem[j]
+            if use_clamp:
+                v_c = min(v_c, s + clamp_over_a)
+            v_c = _at(decay, b + j) * v_c + _at(one_minus_decay, b + j) * s
+            mem[j] = v_c
+            xs[j] = divider * (s - v_c)
+    else:
+        for j in range(e - b):
+            s = inp[j]
+            xj = xb[j] + (s - mem[j])
+            if use_clamp:
+                xj = max(xj, -clamp)
+            xi = _at(decay, b + j) * xj
+            xb[j] = xi
+            mem[j] = s
+            xs[j] = xi
+
+
+@jit_inline
+def _switch_block(b, e, k, vt_plus, vt_minus, xs, firing, ev_step, ev_neuron, ev_kind, n_ev):
+    """Threshold decisions of neurons b..e-1 at step k; events appended. Returns the event count."""
+    for i in range(b, e):
+        xi = xs[i - b]
+        off = firing[i] == 0.0
+        rise = off & (xi >= vt_plus)  # no short-circuit: which neurons fire is not predictable
+        fall = (not off) & (xi < vt_minus)
+        if rise | fall:
+            kind = 1 if rise else -1
+            firing[i] = 1.0 if rise else 0.0
+            ev_step[n_ev] = k
+            ev_neuron[n_ev] = i
+            ev_kind[n_ev] = kind
+            n_ev += 1
+    return n_ev
+
+
+@jit_inline
+def _propagate(first, n_ev, mode, vdd, dv, ev_neuron, firing, o, out_ptr, out_dst, ptr, src, coef, node_gain, u):
+    """After a step: the outputs of the neurons that switched (events first..n_ev-1), then the
+    inputs of their targets, summed again from the new outputs."""
+    for m in range(first, n_ev):
+        j = ev_neuron[m]
+        o[j] = vdd - dv * firing[j]
+    for m in range(first, n_ev):
+        j = ev_neuron[m]
+        for e in range(out_ptr[j], out_ptr[j + 1]):
+            t = out_dst[e]
+            u[t] = _input(t, mode, vdd, dv, ptr, src, coef, node_gain, o)
+
+
 @jit
 def _clock_slice(k0, k1, mode, use_clamp, clamp, clamp_over_a, divider, vdd, dv, vt_plus, vt_minus,
-                 ptr, src, coef, node_gain, decay, one_minus_decay, x, firing, memory, o, ev_step, ev_neuron, ev_kind,
-                 n_ev):
+                 ptr, src, coef, out_ptr, out_dst, node_gain, decay, one_minus_decay, x, firing, memory, o, u,
+                 ev_step, ev_neuron, ev_kind, n_ev):
     """Steps k0..k1-1 in place; events appended from ``n_ev``. Returns (next step, event count);
     stops early (before a step) when the event buffer might overflow. ``mode``: 0 capacitive,
-    1 summing, 2 gate (``node_gain``: each neuron's gain; unused otherwise)."""
+    1 summing, 2 gate (``node_gain``: each neuron's gain; unused otherwise).
+
+    ``o`` holds the outputs at the start of the step and ``u`` each neuron's input (V). A neuron
+    switches about twice per ring period, so an input is summed again only when one of its sources
+    switched (:func:`_propagate`; the same sum over the same values, so the same float) and most
+    steps read no edges at all. Neurons go in blocks: a branch-free update, then the decisions."""
     n = len(x)
     cap = len(ev_step)
+    xs = np.empty(_BLOCK)
+    k_end = k1
+    first = n_ev
     for k in range(k0, k1):
         if n_ev + n > cap:
-            return k, n_ev
+            k_end = k
+            break
+        _propagate(first, n_ev, mode, vdd, dv, ev_neuron, firing, o, out_ptr, out_dst, ptr, src, coef, node_gain, u)
+        first = n_ev
+        for b in range(0, n, _BLOCK):
+            e = min(b + _BLOCK, n)
+            _update_block(b, e, mode, use_clamp, clamp, clamp_over_a, divider, decay, one_minus_decay, x, memory, u,
+                          xs)
+            n_ev = _switch_block(b, e, k, vt_plus, vt_minus, xs, firing, ev_step, ev_neuron, ev_kind, n_ev)
+    if mode == 1:  # x from the inputs the last step used, before the last step's switches change them
         for i in range(n):
-            o[i] = vdd - dv * firing[i]
-        for i in range(n):
-            s = 0.0
-            if mode == 2:
-                low = 0.0
-                for e in range(ptr[i], ptr[i + 1]):  # outputs at the start of the step: o < vdd while firing
-                    if o[src[e]] != vdd:
-                        low += 1.0
-                s = node_gain[i] * (vdd - dv * min(low, 1.0))
-            else:
-                for e in range(ptr[i], ptr[i + 1]):
-                    s += coef[e] * o[src[e]]
-            if mode != 1:
-                xj = x[i] + (s - memory[i])
-                if use_clamp and xj < -clamp:
-                    xj = -clamp
-                x[i] = _at(decay, i) * xj
-                memory[i] = s
-            else:
-                v_c = memory[i]
-                if use_clamp:
-                    bound = s + clamp_over_a
-                    if bound < v_c:
-                        v_c = bound
-                v_c = _at(decay, i) * v_c + _at(one_minus_decay, i) * s
-                memory[i] = v_c
-                x[i] = divider * (s - v_c)
-            if firing[i] == 0.0:
-                if x[i] >= vt_plus:
-                    firing[i] = 1.0
-                    ev_step[n_ev] = k
-                    ev_neuron[n_ev] = i
-                    ev_kind[n_ev] = 1
-                    n_ev += 1
-            elif x[i] < vt_minus:
-                firing[i] = 0.0
-                ev_step[n_ev] = k
-                ev_neuron[n_ev] = i
-                ev_kind[n_ev] = -1
-                n_ev += 1
-    return k1, n_ev
+            x[i] = divider * (u[i] - memory[i])
+    _propagate(first, n_ev, mode, vdd, dv, ev_neuron, firing, o, out_ptr, out_dst, ptr, src, coef, node_gain, u)
+    return k_end, n_ev
 
 
 def run_numba(d: Discretised, st: State, n_steps: int,
@@ -183,9 +255,12 @@ def run_numba(d: Discretised, st: State, n_steps: int,
     ``progress(steps, edges)`` hears the steps and output edges of each slice."""
     kernel = _clock_slice
     ptr, src, coef = csr_by_target(d)
+    out_ptr, out_dst = targets_by_source(d)
     x, firing, memory = (np.array(a, dtype=np.float64) for a in (st.x, st.firing, st.memory))
-    o = np.empty(d.n)
+    o = d.vdd - d.dv * firing
+    u = np.empty(d.n)
     node_gain = np.zeros(d.n) if d.node_gain is None else np.asarray(d.node_gain, np.float64)
+    _all_inputs(_MODES[d.rule], d.vdd, d.dv, ptr, src, coef, node_gain, o, u)
     use_clamp = d.clamp is not None
     clamp = float(d.clamp) if use_clamp else 0.0
     clamp_over_a = clamp / d.divider if use_clamp else 0.0
@@ -195,9 +270,9 @@ def run_numba(d: Discretised, st: State, n_steps: int,
     while k < n_steps:
         ev_step, ev_neuron, ev_kind = np.empty(cap, np.int64), np.empty(cap, np.int32), np.empty(cap, np.int8)
         k_next, n_ev = kernel(k, min(n_steps, k + slice_steps), _MODES[d.rule], use_clamp, clamp,
-                              clamp_over_a, d.divider, d.vdd, d.dv, d.vt_plus, d.vt_minus, ptr, src, coef, node_gain,
-                              *_per_neuron(d.decay, d.one_minus_decay), x, firing,
-                              memory, o, ev_step, ev_neuron, ev_kind, 0)
+                              clamp_over_a, d.divider, d.vdd, d.dv, d.vt_plus, d.vt_minus, ptr, src, coef, out_ptr,
+                              out_dst, node_gain, *_per_neuron(d.decay, d.one_minus_decay), x, firing,
+                              memory, o, u, ev_step, ev_neuron, ev_kind, 0)
         if n_ev:
             parts.append((ev_step[:n_ev].copy(), ev_neuron[:n_ev].copy(), ev_kind[:n_ev].copy()))
         if progress and k_next > k:
