@@ -2,6 +2,7 @@
 sky130 mismatch, lattice tau mismatch. Real ngspice, real dask.distributed local clusters."""
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -11,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from hwsim.app.sweep import gather, load_sweep, run_sweep, sweep_points
+from hwsim.app.sweep import gather, lattice_series, load_sweep, run_sweep, sweep_points, write_sweep_report
 from hwsim.errors import InputError, NetlistError
 from hwsim.lattice.simulate import SimConfig, simulate, tau_mismatch
 from hwsim.lattice.topology import LatticeSpec, build_lattice
@@ -275,3 +276,56 @@ def test_finite_size_verdict():
     assert table.loc["a", "xi_ss_pattern_large"] == pytest.approx(5.4)
     ok.loc[ok["scheme"] == "a", "xi_ss_pattern_capped"] = True
     assert finite_size(ok, ["scheme"]).set_index("scheme").loc["a", "verdict"] == "spans the lattice"
+
+
+def test_plateau_time_is_the_first_time_inside_the_band():
+    """xi = 1, 2, 4, 8, 9, 10, 10, 10: late mean (last quarter) 10, band +-20 % = [8, 12]: the
+    plateau starts at the first time from which every value is inside (t = 4, the 8); a value
+    leaving the band later moves it; xi = t (late mean 7.5, band [6, 9]) "settles" at t = 6."""
+    from hwsim.app.sweep import plateau_time
+
+    t = [1, 2, 3, 4, 5, 6, 7, 8]
+    assert plateau_time(t, [1, 2, 4, 8, 9, 10, 10, 10]) == 4
+    assert plateau_time(t, [1, 2, 4, 8, 5, 10, 10, 10]) == 6
+    assert plateau_time(t, [1, 2, 3, 4, 5, 6, 7, 8]) == 6
+    assert math.isnan(plateau_time(t, [float("nan")] * 8))
+
+
+def test_design_table_reports_the_largest_size_per_scheme():
+    """Mean +- std over the seeds of the largest size only; orbit classes above 0.5 %; the rule
+    decides 'buildable'."""
+    import pandas as pd
+
+    from hwsim.app.sweep import design_table
+
+    base = {"wall_density_ss_pattern": 0.1, "wall_width_ss_pattern": 1.0, "R_ss_pattern": 0.5, "t_plateau_tau": 100.0,
+            "growth_exponent": 0.3, "growth_ci95_low": 0.2, "growth_ci95_high": 0.4, "growth_fit_from_tau": 2.0,
+            "growth_fit_to_tau": 50.0, "orbit_frac_1": 0.25, "orbit_frac_2": 0.75, "orbit_frac_3": 0.001}
+    rows = [{**base, "scheme": "g", "rule": "gate", "size": 32, "xi_ss_pattern": 99.0},
+            {**base, "scheme": "g", "rule": "gate", "size": 64, "xi_ss_pattern": 4.0},
+            {**base, "scheme": "g", "rule": "gate", "size": 64, "xi_ss_pattern": 6.0},
+            {**base, "scheme": "s", "rule": "summing", "size": 64, "xi_ss_pattern": 3.0}]
+    table = design_table(pd.DataFrame(rows)).set_index("scheme")
+    assert table.loc["g", "xi_ss_pattern"] == "5 +- 1.41" and table.loc["g", "seeds"] == 2
+    assert table.loc["g", "orbit classes"] == "1: 0.25, 2: 0.75"
+    assert table.loc["g", "buildable"] == "yes (gate cell)" and table.loc["s", "buildable"] == "no circuit in hwsim"
+    assert table.loc["g", "growth_ci95"] == "[0.20, 0.40]" and table.loc["g", "fit_window_tau"] == "2-50"
+
+
+def test_scheme_sweep_writes_the_design_table_and_figure(tmp_path):
+    """A small gate-rule scheme sweep over two sizes: every point carries its time series (kept out
+    of the table), summary.md has the design-space table and design_space.png is drawn."""
+    path = tmp_path / "ds.toml"
+    path.write_text('name = "ds"\nkind = "lattice"\n[base]\ncard = "sky130_tt"\nrule = "gate"\nengine = "event"\n'
+                    'duration_tau = 150.0\nn_times = 8\nrecord = "reference"\n'
+                    '[schemes.sq6]\nshared = 1\nring_size = 6\norientation = "uniform"\n'
+                    '[axes]\nsize = [6, 8]\nseed = [1, 2]\n')
+    sweep = load_sweep(path)
+    assert run_sweep(sweep, tmp_path / "out", workers=1)["failed"] == 0
+    series = lattice_series(sweep, tmp_path / "out")
+    assert len(series) == 4 and all(len(p["series"]["xi_pattern"]) == 8 for p in series)
+    table = gather(sweep, tmp_path / "out")
+    assert "series" not in table and (table["orbit_frac_3"] > 0).any()
+    write_sweep_report(sweep, table, tmp_path / "out")
+    assert "## Design-space table" in (tmp_path / "out" / "summary.md").read_text()
+    assert (tmp_path / "out" / "design_space.png").stat().st_size > 10_000

@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["plot_study_curves", "plot_domain_maps", "plot_crosscheck", "plot_power_table", "plot_hysteresis",
            "plot_overlay", "plot_ring_periods", "plot_snapshots", "plot_sync", "plot_breakdown", "plot_sweep",
-           "reservoir_figures", "plot_domain_check", "plot_robustness"]
+           "reservoir_figures", "plot_domain_check", "plot_robustness", "plot_design_space"]
 
 
 def _plt():
@@ -426,3 +426,36 @@ def reservoir_figures(result: dict, folder: Path) -> list[Path]:
         ax.legend()
         paths.append(_save(plt, fig, folder / "energy.png"))
     return paths
+
+
+def plot_design_space(series: list[dict], folder: Path) -> list[Path]:
+    """One column per scheme: the pattern-aware xi(t) on log-log axes and the wall density vs t,
+    one colour per lattice size, the median over seeds as a line and the seed range as a band."""
+    schemes = sorted({p["scheme"] for p in series if "scheme" in p})
+    if not schemes:
+        return []
+    plt = _plt()
+    sizes = sorted({p["size"] for p in series})
+    fig, axs = plt.subplots(2, len(schemes), figsize=(3.0 * len(schemes), 5.6), squeeze=False, sharex=True)
+    for col, scheme in enumerate(schemes):
+        for c, size in enumerate(sizes):
+            runs = [p["series"] for p in series if p["scheme"] == scheme and p["size"] == size]
+            if not runs:
+                continue
+            t = np.asarray(runs[0]["t_tau"])
+            for row, key in enumerate(("xi_pattern", "wall_density_pattern")):
+                ys = np.array([r[key] for r in runs if key in r and len(r[key]) == len(t)], float)
+                if not len(ys):
+                    continue
+                ax = axs[row, col]
+                ax.fill_between(t, np.nanmin(ys, 0), np.nanmax(ys, 0), color=f"C{c}", alpha=0.25, lw=0)
+                ax.plot(t, np.nanmedian(ys, 0), color=f"C{c}", label=f"L = {size} ({len(ys)} seeds)")
+        axs[0, col].set_title(scheme, fontsize=8)
+        axs[0, col].set(xscale="log", yscale="log")
+        axs[1, col].set_xlabel("time (tau)")
+    axs[0, 0].set_ylabel("pattern-aware xi (rings)")
+    axs[1, 0].set_ylabel("pattern wall density")
+    axs[0, 0].legend(fontsize=7)
+    for ax in axs.flat:
+        ax.grid(alpha=0.3)
+    return [_save(plt, fig, folder / "design_space.png")]

@@ -323,12 +323,46 @@ def _lattice_point(p: Mapping) -> dict:
     if t_last <= p["t_first_tau"] * tau:
         raise InputError(f"duration_tau = {p['duration_tau']} is too short for phases after t_first_tau")
     times = np.geomspace(p["t_first_tau"] * tau, t_last, p["n_times"])
-    _, summary, _ = analyse_run(run, lattice, times)
+    rows, summary, _ = analyse_run(run, lattice, times)
     keys = ("xi_ss", "R_ss", "growth_exponent", "events", "xi_ss_capped", "xi_ss_pattern", "R_ss_pattern",
-            "wall_density_ss_pattern", "xi_ss_pattern_capped")
-    return {k: summary[k] for k in keys if k in summary} | {
+            "wall_density_ss_pattern", "wall_width_ss_pattern", "xi_ss_pattern_capped")
+    return {k: summary[k] for k in keys if k in summary} | _lattice_extras(rows, summary, tau) | {
         "firings_per_neuron_per_tau": float(run.n_firings) / lattice.n_neurons / p["duration_tau"],
         "sim_wall_s": run.wall_s}
+
+
+def _lattice_extras(rows: list[dict], summary: dict, tau: float) -> dict:
+    """What a design-space table and its figures need beyond the summary: the growth fit window
+    (tau) and its 95 % interval, the orbit-class mix (fractions of rings in class 0..3), the time
+    to plateau (tau) and the metric time series (``series``, left out of the sweep table)."""
+    import numpy as np
+
+    orbit = np.asarray(summary["orbit_counts"], float)
+    lo, hi = summary["growth_exponent_ci95"]
+    key = "xi_pattern" if "xi_pattern" in rows[0] else "xi"
+    out = {"growth_ci95_low": lo, "growth_ci95_high": hi, "growth_fit_from_tau": summary["growth_fit_t_min"] / tau,
+           "growth_fit_to_tau": summary["growth_fit_t_max"] / tau,
+           "t_plateau_tau": plateau_time([r["t"] / tau for r in rows], [r[key] for r in rows])}
+    out |= {f"orbit_frac_{k}": float(c / max(orbit.sum(), 1.0)) for k, c in enumerate(orbit)}
+    names = [k for k in ("xi", "R", "xi_pattern", "R_pattern", "wall_density_pattern") if k in rows[0]]
+    out["series"] = {"t_tau": [r["t"] / tau for r in rows]} | {k: [float(r[k]) for r in rows] for k in names}
+    return out
+
+
+def plateau_time(t: list[float], xi: list[float], band: float = 0.2) -> float:
+    """The first time from which ``xi`` stays within +-``band`` (relative) of its mean over the last
+    quarter of the times: when the run reached its plateau (same units as ``t``; NaN if never)."""
+    import numpy as np
+
+    xi = np.asarray(xi, float)
+    tail = xi[int(len(xi) * 0.75):]
+    level = float(np.nanmean(tail)) if np.isfinite(tail).any() else float("nan")
+    if not math.isfinite(level) or level <= 0:
+        return float("nan")
+    inside = np.abs(xi - level) <= band * level
+    outside = np.flatnonzero(~inside)
+    first = 0 if len(outside) == 0 else outside[-1] + 1
+    return float(t[first]) if first < len(t) else float("nan")
 
 
 def _reservoir_config(p: Mapping):
@@ -465,7 +499,8 @@ def gather(sweep: Sweep, folder: str | Path):
         ok, failed = points_dir / f"{key}.json", points_dir / f"{key}.failed.json"
         if ok.is_file():
             data = json.loads(ok.read_text())
-            row.update(status="ok", error="", wall_s=data["wall_s"], **data["result"])
+            scalars = {k: v for k, v in data["result"].items() if not isinstance(v, (dict, list))}
+            row.update(status="ok", error="", wall_s=data["wall_s"], **scalars)
         elif failed.is_file():
             data = json.loads(failed.read_text())
             first_line = data["error"].splitlines()[0] if data["error"] else ""
@@ -474,6 +509,71 @@ def gather(sweep: Sweep, folder: str | Path):
             row.update(status="missing", error="")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def lattice_series(sweep: Sweep, folder: str | Path) -> list[dict]:
+    """The metric time series of the finished lattice points: one dict per point with its
+    parameters and ``series`` (``t_tau`` and one list per metric)."""
+    import json
+
+    out = []
+    for key, point in sweep_points(sweep):
+        ok = Path(folder) / "points" / f"{key}.json"
+        if ok.is_file():
+            series = json.loads(ok.read_text())["result"].get("series")
+            if isinstance(series, dict):
+                out.append({**{k: v for k, v in point.items() if k != "_axes"}, "series": series})
+    return out
+
+
+def design_table(ok):
+    """Per scheme at its largest size (mean +- std over seeds): the pattern-aware xi_ss, wall
+    density and width, R_ss, orbit-class mix, time to plateau, growth exponent (mean, with the mean
+    95 % interval and fit window) and whether hwsim has a circuit for the rule. A DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame([_design_row(scheme, part) for scheme, part in ok.groupby("scheme")])
+
+
+def _design_row(scheme: str, part) -> dict:
+    """One row of :func:`design_table` from the points of one scheme."""
+    big = part[part["size"] == part["size"].max()]
+
+    def pm(col, fmt="{:.3g}"):
+        return f"{fmt.format(big[col].mean())} +- {fmt.format(big[col].std())}" if col in big else "n/a"
+
+    def mean(col, fmt="{:.2f}", how="mean"):
+        return fmt.format(big[col].agg(how)) if col in big else "n/a"
+
+    classes = sorted(int(c.rsplit("_", 1)[1]) for c in big if c.startswith("orbit_frac_"))
+    fractions = {k: big[f"orbit_frac_{k}"].fillna(0).mean() for k in classes}
+    return {"scheme": scheme, "L": int(big["size"].iloc[0]), "seeds": len(big),
+            "xi_ss_pattern": pm("xi_ss_pattern"), "wall_density": pm("wall_density_ss_pattern"),
+            "wall_width": pm("wall_width_ss_pattern"), "R_ss_pattern": pm("R_ss_pattern"),
+            "orbit classes": ", ".join(f"{k}: {f:.2f}" for k, f in fractions.items() if f >= 0.005),
+            "t_plateau_tau": pm("t_plateau_tau", "{:.0f}"), "growth_exponent": pm("growth_exponent", "{:.2f}"),
+            "growth_ci95": f"[{mean('growth_ci95_low')}, {mean('growth_ci95_high')}]",
+            "fit_window_tau": f"{mean('growth_fit_from_tau', '{:.0f}', 'median')}-"
+                              f"{mean('growth_fit_to_tau', '{:.0f}', 'median')}",
+            "buildable": _buildable(part)}
+
+
+def design_lines(ok) -> list[str]:
+    """Markdown lines of :func:`design_table` with the definitions of its columns."""
+    table = design_table(ok)
+    return ["## Design-space table (largest size per scheme; mean +- std over seeds)", "",
+            "xi_ss_pattern: correlation length of the phases relative to the lock pattern (rings; capped at L/2); "
+            "wall density: fraction of active bonds that break the pattern; wall width (rings); orbit classes: "
+            "k: fraction of rings with k neurons firing at once (classes above 0.5 %); t_plateau: first time "
+            "after which xi_pattern stays within 20 % of its late mean; growth exponent of xi(t) from its minimum "
+            "to its maximum with the mean 95 % interval; figure design_space.png.", "",
+            "```", table.to_string(index=False), "```", ""]
+
+
+def _buildable(part) -> str:
+    """Whether hwsim has a circuit for the scheme's input rule."""
+    rule = part["rule"].iloc[0] if "rule" in part else "summing"
+    return {"gate": "yes (gate cell)", "capacitive": "yes (neuron cell)"}.get(rule, "no circuit in hwsim")
 
 
 def finite_size(ok, group: list[str], metric: str = "xi_ss_pattern"):
@@ -516,7 +616,7 @@ def finite_size_lines(ok, group: list[str]) -> list[str]:
 
 def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
     """``sweep.parquet``, ``sweep.csv``, ``summary.md`` and figures into ``folder``."""
-    from hwsim.app.plot import plot_sweep
+    from hwsim.app.plot import plot_design_space, plot_sweep
 
     folder = Path(folder)
     table.to_parquet(folder / "sweep.parquet", index=False)
@@ -539,6 +639,9 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
                   "", "```", stats.to_string(float_format=lambda v: f"{v:.4g}"), "```", ""]
     if sweep.kind == "lattice" and "size" in sweep.axes and len(ok):
         lines += finite_size_lines(ok, [g for g in group if g != "size"])
+    if sweep.kind == "lattice" and sweep.schemes and "size" in sweep.axes and len(ok):
+        lines += design_lines(ok)
+        paths += plot_design_space(lattice_series(sweep, folder), folder)
     if "mode" in ok and (ok["mode"] != "travelling").any():
         odd = ok[ok["mode"] != "travelling"]
         axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())
