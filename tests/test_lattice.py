@@ -38,6 +38,27 @@ def test_shared_neurons_belong_to_two_rings():
     assert len(lat.ring_neighbors) == 32  # 16 rings x 4 sides / 2
 
 
+@pytest.mark.parametrize("orientation", ["uniform", "alternating"])
+def test_spaced_shared_neurons_sit_every_other_position(orientation):
+    """placement = spaced, shared 2, 12-rings on a 4 x 4 square: each side's two shared neurons sit at
+    positions p and p + 2 of one ring (one private neuron between them) and are the neurons of the
+    neighbour's side in reverse order; 16 x 12 slots - 32 sides x 2 merges = 128 neurons; no edge
+    runs both ways, so uniform orientation is allowed (consecutive placement refuses it)."""
+    spec = LatticeSpec(geometry="square", nx=4, ny=4, ring_size=12, shared=2, orientation=orientation,
+                       placement="spaced")
+    lat = build_lattice(spec)
+    assert lat.n_neurons == 128
+    counts = np.bincount(lat.rings.ravel(), minlength=lat.n_neurons)
+    assert np.sum(counts == 2) == 64 and np.sum(counts == 1) == 64
+    for ring in lat.rings:
+        pos = np.flatnonzero(counts[ring] == 2)
+        assert len(pos) == 8 and sorted(np.diff(np.r_[pos, pos[0] + 12]).tolist()) == [1, 1, 1, 1, 2, 2, 2, 2]
+    edges = set(zip(lat.network.src.tolist(), lat.network.dst.tolist()))
+    assert not any((b, a) in edges for a, b in edges)
+    with pytest.raises(InputError, match="placement='spaced'"):
+        LatticeSpec(geometry="square", nx=4, ny=4, ring_size=12, shared=2, orientation="uniform")
+
+
 def test_open_boundary_has_fewer_neighbours():
     periodic = build_lattice(LatticeSpec(nx=4, ny=4, boundary="periodic"))
     open_ = build_lattice(LatticeSpec(nx=4, ny=4, boundary="open"))
@@ -76,6 +97,8 @@ BAD = [
     (dict(rule="average"), "rule: 'average' unknown"),
     (dict(boundary="twisted"), "boundary: 'twisted' unknown"),
     (dict(nx=0), "nx and ny must be >= 1"),
+    (dict(placement="apart"), "placement: 'apart' unknown"),
+    (dict(ring_size=8, shared=2, placement="spaced"), "2 spaced neuron(s) with each needs ring_size >= 12"),
 ]
 
 

@@ -22,7 +22,7 @@ from hwsim.errors import HwsimError, InputError
 from hwsim.files import check_output_dir
 from hwsim.lattice.engine import BRIAN_TARGETS
 from hwsim.lattice.simulate import ENGINES, INITS, RECORDS
-from hwsim.lattice.topology import BOUNDARIES, GEOMETRIES, ORIENTATIONS
+from hwsim.lattice.topology import BOUNDARIES, GEOMETRIES, ORIENTATIONS, PLACEMENTS
 from hwsim.model.behavior import RULES
 
 __all__ = ["main", "build_parser"]
@@ -773,6 +773,8 @@ def _add_lattice_args(parser, geometries: list[str], size: int, shared: int, bou
     parser.add_argument("--shared", type=int, default=shared,
                         help=f"neurons shared by adjacent rings (default {shared})")
     parser.add_argument("--orientation", choices=ORIENTATIONS, default="uniform")
+    parser.add_argument("--placement", choices=PLACEMENTS, default="consecutive",
+                        help="shared neurons of a side next to each other, or with a private neuron between them")
     parser.add_argument("--boundary", choices=BOUNDARIES, default=boundary)
     parser.add_argument("--coupling", type=float, default=coupling,
                         help=f"eps: weight of links between adjacent rings (default {coupling})")
@@ -793,7 +795,7 @@ def _spec_from_args(args, rule: str, **extra):
 
     return LatticeSpec(geometry=args.geometry, nx=args.nx, ny=args.ny, ring_size=args.ring_size, shared=args.shared,
                        orientation=args.orientation, boundary=args.boundary, coupling_weight=args.coupling,
-                       rule=rule, **extra)
+                       rule=rule, placement=args.placement, **extra)
 
 
 #: The subcommands, in ``--help`` order: each adds its parser (options next to its handler).

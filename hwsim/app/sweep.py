@@ -72,6 +72,7 @@ _RING_DEFAULTS = {"library": "sky130", "corner": "tt", "vdd_v": 1.8, "temp_c": 2
                   "clamp": True, "ring_size": 5, "periods": 8, "timeout_s": 600.0, "backend": "batch"}
 _LATTICE_DEFAULTS = {"card": "sky130_tt", "geometry": "square", "nx": 32, "ny": 32, "ring_size": 6, "shared": 1,
                      "orientation": "alternating", "boundary": "periodic", "coupling_weight": 0.0, "rule": "summing",
+                     "placement": "consecutive",
                      "duration_tau": 200.0, "seed": 1, "tau_spread": 0.0, "init": "random_pulse", "engine": "numpy",
                      "target": "cython", "n_times": 16, "t_first_tau": 1.0, "dt_tau": None, "allow_large": False,
                      "record": "all"}

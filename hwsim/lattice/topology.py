@@ -19,9 +19,13 @@ rings **share** those neurons (the same neuron belongs to both rings). Walking c
 two adjacent plaquettes pass their common side in opposite directions, so block position t of one
 ring is block position shared-1-t of the other. **Orientation** sets the direction each ring
 circulates: ``uniform`` (all counter-clockwise) or ``alternating`` (checkerboard: neighbours turn
-opposite ways; needs a bipartite plaquette graph). With ``shared >= 2`` a shared block is a path
-both rings traverse, so only orientations that traverse it the same way are consistent
-(alternating); uniform orientation would make the path run both ways and is rejected.
+opposite ways; needs a bipartite plaquette graph). **Placement** says where a side's shared
+neurons sit: ``consecutive`` (positions start, start+1, ...) or ``spaced`` (start, start+2, ...,
+a private neuron between two shared ones, so the side spans 2 shared - 1 positions). With
+``shared >= 2`` consecutive shared neurons are a path both rings traverse, so only orientations
+that traverse it the same way are consistent (alternating); uniform orientation would make the path
+run both ways and is rejected. Spaced neurons have no edge between them, so both rings can pass
+them in opposite directions and any orientation works.
 ``coupling_weight`` (eps) adds weighted links between adjacent rings: the neuron at the start of
 each side drives the facing neuron of the neighbour (both ways), in multiples of the card's
 coupling capacitor (capacitive rule) or as summing weights.
@@ -37,11 +41,13 @@ import numpy as np
 from hwsim.errors import InputError
 from hwsim.model.behavior import RULES, Network
 
-__all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "ORIENTATIONS", "BOUNDARIES", "SIDES"]
+__all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "ORIENTATIONS", "BOUNDARIES", "SIDES",
+           "PLACEMENTS"]
 
 GEOMETRIES = ("square", "honeycomb", "triangular", "smallworld")
 ORIENTATIONS = ("uniform", "alternating")
 BOUNDARIES = ("periodic", "open")
+PLACEMENTS = ("consecutive", "spaced")
 SIDES = {"square": 4, "honeycomb": 6, "triangular": 3}
 _HEX_DIRS = [(1, 0), (0, 1), (-1, 1), (-1, 0), (0, -1), (1, -1)]
 
@@ -54,7 +60,8 @@ class LatticeError(InputError):
 class LatticeSpec:
     """Declarative lattice: geometry, size (nx, ny plaquette cells), ring size N, neurons shared
     between adjacent rings, orientation, boundary, eps-weighted links, the input-combination rule,
-    and the small-world parameters (degree ``sw_k``, rewiring probability ``sw_p``, ``seed``)."""
+    the small-world parameters (degree ``sw_k``, rewiring probability ``sw_p``, ``seed``) and where
+    the shared neurons sit on a side (``placement``)."""
 
     geometry: str = "square"
     nx: int = 10
@@ -68,6 +75,12 @@ class LatticeSpec:
     sw_k: int = 4
     sw_p: float = 0.1
     seed: int = 0
+    placement: str = "consecutive"
+
+    @property
+    def step(self) -> int:
+        """Positions between two shared neurons of a side: 1 consecutive, 2 spaced."""
+        return 2 if self.placement == "spaced" else 1
 
     def __post_init__(self) -> None:
         def need(ok: bool, field: str, message: str) -> None:
@@ -79,6 +92,8 @@ class LatticeSpec:
              f"{self.orientation!r} unknown; choose {' or '.join(ORIENTATIONS)}")
         need(self.boundary in BOUNDARIES, "boundary", f"{self.boundary!r} unknown; choose {' or '.join(BOUNDARIES)}")
         need(self.rule in RULES, "rule", f"{self.rule!r} unknown; choose {', '.join(RULES)}")
+        need(self.placement in PLACEMENTS, "placement",
+             f"{self.placement!r} unknown; choose {' or '.join(PLACEMENTS)}")
         for name in ("nx", "ny", "ring_size", "shared", "sw_k", "seed"):
             need(isinstance(getattr(self, name), int) and not isinstance(getattr(self, name), bool),
                  name, f"must be an integer, got {getattr(self, name)!r}")
@@ -97,10 +112,10 @@ class LatticeSpec:
                  f"the Watts-Strogatz degree must be even and in 2..{m - 1}, got {self.sw_k}")
             need(0.0 <= self.sw_p <= 1.0, "sw_p", f"must be in [0, 1], got {self.sw_p}")
             return
-        z = SIDES[self.geometry]
-        need(self.ring_size >= z * self.shared, "ring_size",
-             f"a {self.geometry} ring has {z} neighbours; sharing {self.shared} neuron(s) with each needs "
-             f"ring_size >= {z * self.shared}, got {self.ring_size}")
+        z, span = SIDES[self.geometry], max(self.step * (self.shared - 1) + 1, 0)
+        need(self.ring_size >= z * span, "ring_size",
+             f"a {self.geometry} ring has {z} neighbours; sharing {self.shared} {self.placement} neuron(s) with "
+             f"each needs ring_size >= {z * span}, got {self.ring_size}")
         if self.boundary == "periodic":
             need(min(self.nx, self.ny) >= 3 if self.geometry != "triangular" else min(self.nx, self.ny) >= 2,
                  "size", f"a periodic {self.geometry} lattice of {self.nx} x {self.ny} wraps onto itself "
@@ -114,10 +129,11 @@ class LatticeSpec:
                 need(self.nx % 2 == 0 and self.ny % 2 == 0, "size",
                      f"alternating orientation on a periodic square lattice needs even nx and ny, got "
                      f"{self.nx} x {self.ny}")
-        if self.shared >= 2:
+        if self.shared >= 2 and self.placement == "consecutive":
             need(self.orientation == "alternating", "orientation",
                  f"with shared={self.shared} adjacent rings traverse the shared neurons as a path; uniform "
-                 f"orientation makes it run both ways (contradictory directions): use orientation='alternating'")
+                 f"orientation makes it run both ways (contradictory directions): use orientation='alternating' "
+                 f"or placement='spaced'")
 
     def to_dict(self) -> dict:
         """The spec as a plain dictionary (JSON-ready)."""
@@ -210,10 +226,11 @@ def build_lattice(spec: LatticeSpec) -> Lattice:
     n_rings = len(centres)
     start = [(d * n) // z for d in range(z)]
     parent = np.arange(n_rings * n)
+    step = spec.step
     for r, d, r2, d2 in adj:
         for t in range(s):
-            a = _find(parent, r * n + (start[d] + t) % n)
-            b = _find(parent, r2 * n + (start[d2] + s - 1 - t) % n)
+            a = _find(parent, r * n + (start[d] + step * t) % n)
+            b = _find(parent, r2 * n + (start[d2] + step * (s - 1 - t)) % n)
             parent[max(a, b)] = min(a, b)
     while not np.array_equal(parent[parent], parent):  # every neuron points at its root
         parent = parent[parent]
@@ -237,7 +254,7 @@ def build_lattice(spec: LatticeSpec) -> Lattice:
         a_arr = np.asarray(adj, np.int64)
         first = np.asarray(start)
         a = neuron_of[a_arr[:, 0] * n + first[a_arr[:, 1]] % n]
-        b = neuron_of[a_arr[:, 2] * n + (first[a_arr[:, 3]] + max(s - 1, 0)) % n]
+        b = neuron_of[a_arr[:, 2] * n + (first[a_arr[:, 3]] + step * max(s - 1, 0)) % n]
         links = np.c_[a, b][a != b]
     edges = _edge_table(np.c_[src, dst], links, spec.coupling_weight, len(neuron_of))
     return _assemble(spec, neuron_of.max() + 1, edges, slots, adj, centres, neuron_of)
