@@ -291,6 +291,26 @@ def test_plateau_time_is_the_first_time_inside_the_band():
     assert math.isnan(plateau_time(t, [float("nan")] * 8))
 
 
+def test_pattern_growth_fits_the_pattern_aware_xi():
+    """xi_pattern = 2 t^0.5 (never capped) is fitted from its minimum (the first time) to its maximum
+    (the last) with exponent 0.5 and a zero-width interval; a series capped from the third time on
+    is fitted only on its first two points (too few: NaN), and without the flag a value at L/2
+    counts as capped."""
+    from hwsim.app.sweep import pattern_growth
+
+    t = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0]
+    xi = [2 * v ** 0.5 for v in t]
+    grown = pattern_growth([{"key": "a", "size": 64, "series": {"t_tau": t, "xi_pattern": xi}}]).iloc[0]
+    assert grown["growth_exponent_pattern"] == pytest.approx(0.5, rel=1e-12)
+    assert grown["growth_ci95_low_pattern"] == pytest.approx(0.5, abs=1e-9)
+    assert (grown["growth_fit_from_tau_pattern"], grown["growth_fit_to_tau_pattern"]) == (1.0, 32.0)
+    capped = [False, False, True, True, True, True]
+    series = {"t_tau": t, "xi_pattern": xi, "xi_pattern_capped": capped}
+    assert math.isnan(pattern_growth([{"key": "b", "size": 64, "series": series}]).iloc[0]["growth_exponent_pattern"])
+    at_cap = pattern_growth([{"key": "c", "size": 8, "series": {"t_tau": t, "xi_pattern": xi}}]).iloc[0]
+    assert at_cap["growth_fit_to_tau_pattern"] == 2.0  # 2 sqrt(4) = 4 >= 8 / 2: capped from t = 4 on
+
+
 def test_design_table_reports_the_largest_size_per_scheme():
     """Mean +- std over the seeds of the largest size only; orbit classes above 0.5 %; the rule
     decides 'buildable'."""

@@ -137,6 +137,18 @@ def _settled(theta: np.ndarray) -> int:
     return int(np.flatnonzero(active >= 0.5 * active.max())[-1]) if active.max() > 0 else len(theta) - 1
 
 
+def growth_fit(times, xi, capped) -> dict:
+    """Power-law growth of a correlation length: the window from the minimum of ``xi(t)`` to its
+    first maximum (capped values left out), the exponent of xi ~ t^a fitted there and its 95 %
+    interval. Keys ``growth_exponent``, ``growth_exponent_ci95`` (list), ``growth_fit_t_min``,
+    ``growth_fit_t_max`` (units of ``times``)."""
+    times, xi = np.asarray(times, float), np.asarray(xi, float)
+    t_from, t_peak = _growth_window(times, xi, np.asarray(capped, bool))
+    return {"growth_exponent": growth_exponent(times, xi, t_from, t_peak),
+            "growth_exponent_ci95": list(growth_exponent_ci(times, xi, t_from, t_peak)),
+            "growth_fit_t_min": float(t_from), "growth_fit_t_max": float(t_peak)}
+
+
 def _growth_window(times: np.ndarray, xi: np.ndarray, capped: np.ndarray) -> tuple[float, float]:
     """Where xi(t) grows: from its minimum to its first maximum, leaving out capped values (C(d)
     never fell to 1/e, e.g. while only a few rings are active at the start)."""
@@ -181,13 +193,10 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
                 snap["walls_pattern"] = pattern_walls(theta[k], orbit, pattern, bonds).tolist()
             snapshots.append(snap)
     tail = [r for r in rows if r["t"] >= times[int(len(times) * (1 - ss_fraction))]]
-    xi_curve = np.array([r["xi"] for r in rows])
-    t_from, t_peak = _growth_window(times, xi_curve, np.array([r["xi_capped"] for r in rows]))
+    growth = growth_fit(times, [r["xi"] for r in rows], [r["xi_capped"] for r in rows])
     summary = {"xi_ss": _finite_mean([r["xi"] for r in tail]) if tail else float("nan"),
                "R_ss": _finite_mean([r["R"] for r in tail]) if tail else float("nan"),
-               "growth_exponent": growth_exponent(times, xi_curve, t_from, t_peak),
-               "growth_exponent_ci95": list(growth_exponent_ci(times, xi_curve, t_from, t_peak)),
-               "growth_fit_t_min": float(t_from), "growth_fit_t_max": float(t_peak),
+               **growth,
                "orbit_counts": np.bincount(orbit, minlength=4).tolist(),
                "events": len(run.events), "wall_s": run.wall_s,
                "xi_ss_capped": bool(tail and all(r["xi_capped"] for r in tail))}

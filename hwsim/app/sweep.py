@@ -345,7 +345,8 @@ def _lattice_extras(rows: list[dict], summary: dict, tau: float) -> dict:
            "growth_fit_to_tau": summary["growth_fit_t_max"] / tau,
            "t_plateau_tau": plateau_time([r["t"] / tau for r in rows], [r[key] for r in rows])}
     out |= {f"orbit_frac_{k}": float(c / max(orbit.sum(), 1.0)) for k, c in enumerate(orbit)}
-    names = [k for k in ("xi", "R", "xi_pattern", "R_pattern", "wall_density_pattern") if k in rows[0]]
+    names = [k for k in ("xi", "R", "xi_pattern", "xi_pattern_capped", "R_pattern", "wall_density_pattern")
+             if k in rows[0]]
     out["series"] = {"t_tau": [r["t"] / tau for r in rows]} | {k: [float(r[k]) for r in rows] for k in names}
     return out
 
@@ -523,8 +524,34 @@ def lattice_series(sweep: Sweep, folder: str | Path) -> list[dict]:
         if ok.is_file():
             series = json.loads(ok.read_text())["result"].get("series")
             if isinstance(series, dict):
-                out.append({**{k: v for k, v in point.items() if k != "_axes"}, "series": series})
+                out.append({**{k: v for k, v in point.items() if k != "_axes"}, "key": key, "series": series})
     return out
+
+
+def pattern_growth(series: list[dict]):
+    """Growth of the pattern-aware xi(t) of each point (from :func:`lattice_series`): exponent, 95 %
+    interval and fit window in tau (``growth_*_pattern`` columns, one row per point ``key``). A
+    value is capped when the point flagged it (or, in series without the flag, when it reached L/2)."""
+    import pandas as pd
+
+    from hwsim.analysis.study import growth_fit
+
+    rows = []
+    for p in series:
+        s = p["series"]
+        if "xi_pattern" not in s:
+            continue
+        xi = [float("nan") if v is None else v for v in s["xi_pattern"]]
+        capped = s.get("xi_pattern_capped") or [v >= 0.999 * p["size"] / 2 for v in xi]
+        g = growth_fit(s["t_tau"], xi, capped)
+        rows.append({"key": p["key"], "growth_exponent_pattern": g["growth_exponent"],
+                     "growth_ci95_low_pattern": g["growth_exponent_ci95"][0],
+                     "growth_ci95_high_pattern": g["growth_exponent_ci95"][1],
+                     "growth_fit_from_tau_pattern": g["growth_fit_t_min"],
+                     "growth_fit_to_tau_pattern": g["growth_fit_t_max"]})
+    return pd.DataFrame(rows, columns=["key", "growth_exponent_pattern", "growth_ci95_low_pattern",
+                                       "growth_ci95_high_pattern", "growth_fit_from_tau_pattern",
+                                       "growth_fit_to_tau_pattern"])
 
 
 def design_table(ok):
@@ -537,11 +564,19 @@ def design_table(ok):
 
 
 def _design_row(scheme: str, part) -> dict:
-    """One row of :func:`design_table` from the points of one scheme."""
+    """One row of :func:`design_table` from the points of one scheme; the growth of the pattern-aware
+    xi(t) where the points have it (:func:`pattern_growth`), else of the in-phase one. A mean over
+    fewer seeds than the row's (the others NaN: never reached, too few points to fit) says how many."""
     big = part[part["size"] == part["size"].max()]
+    g = "_pattern" if "growth_exponent_pattern" in big else ""
 
     def pm(col, fmt="{:.3g}"):
-        return f"{fmt.format(big[col].mean())} +- {fmt.format(big[col].std())}" if col in big else "n/a"
+        if col not in big:
+            return "n/a"
+        values = big[col].dropna()
+        text = f"{fmt.format(values.mean())} +- {fmt.format(values.std())}" if len(values) > 1 else \
+            (fmt.format(values.mean()) if len(values) else "nan")
+        return text + (f" ({len(values)} of {len(big)})" if len(values) < len(big) else "")
 
     def mean(col, fmt="{:.2f}", how="mean"):
         return fmt.format(big[col].agg(how)) if col in big else "n/a"
@@ -552,10 +587,10 @@ def _design_row(scheme: str, part) -> dict:
             "xi_ss_pattern": pm("xi_ss_pattern"), "wall_density": pm("wall_density_ss_pattern"),
             "wall_width": pm("wall_width_ss_pattern"), "R_ss_pattern": pm("R_ss_pattern"),
             "orbit classes": ", ".join(f"{k}: {f:.2f}" for k, f in fractions.items() if f >= 0.005),
-            "t_plateau_tau": pm("t_plateau_tau", "{:.0f}"), "growth_exponent": pm("growth_exponent", "{:.2f}"),
-            "growth_ci95": f"[{mean('growth_ci95_low')}, {mean('growth_ci95_high')}]",
-            "fit_window_tau": f"{mean('growth_fit_from_tau', '{:.0f}', 'median')}-"
-                              f"{mean('growth_fit_to_tau', '{:.0f}', 'median')}",
+            "t_plateau_tau": pm("t_plateau_tau", "{:.0f}"), "growth_exponent": pm(f"growth_exponent{g}", "{:.2f}"),
+            "growth_ci95": f"[{mean(f'growth_ci95_low{g}')}, {mean(f'growth_ci95_high{g}')}]",
+            "fit_window_tau": f"{mean(f'growth_fit_from_tau{g}', '{:.0f}', 'median')}-"
+                              f"{mean(f'growth_fit_to_tau{g}', '{:.0f}', 'median')}",
             "buildable": _buildable(part)}
 
 
@@ -566,8 +601,8 @@ def design_lines(ok) -> list[str]:
             "xi_ss_pattern: correlation length of the phases relative to the lock pattern (rings; capped at L/2); "
             "wall density: fraction of active bonds that break the pattern; wall width (rings); orbit classes: "
             "k: fraction of rings with k neurons firing at once (classes above 0.5 %); t_plateau: first time "
-            "after which xi_pattern stays within 20 % of its late mean; growth exponent of xi(t) from its minimum "
-            "to its maximum with the mean 95 % interval; figure design_space.png.", "",
+            "after which xi_pattern stays within 20 % of its late mean; growth exponent of the pattern-aware xi(t) "
+            "from its minimum to its maximum with the mean 95 % interval; figure design_space.png.", "",
             "```", table.to_string(index=False), "```", ""]
 
 
@@ -641,8 +676,9 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
     if sweep.kind == "lattice" and "size" in sweep.axes and len(ok):
         lines += finite_size_lines(ok, [g for g in group if g != "size"])
     if sweep.kind == "lattice" and sweep.schemes and "size" in sweep.axes and len(ok):
-        lines += design_lines(ok)
-        paths += plot_design_space(lattice_series(sweep, folder), folder)
+        series = lattice_series(sweep, folder)
+        lines += design_lines(ok.merge(pattern_growth(series), on="key", how="left"))
+        paths += plot_design_space(series, folder)
     if "mode" in ok and (ok["mode"] != "travelling").any():
         odd = ok[ok["mode"] != "travelling"]
         axes = tuple(sweep.axes) + (("mismatch_seed",) if sweep.samples else ())
