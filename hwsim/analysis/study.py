@@ -138,8 +138,8 @@ def _settled(theta: np.ndarray) -> int:
 
 
 def growth_fit(times, xi, capped) -> dict:
-    """Power-law growth of a correlation length: the window from the minimum of ``xi(t)`` to its
-    first maximum (capped values left out), the exponent of xi ~ t^a fitted there and its 95 %
+    """Power-law growth of a correlation length: the window from the minimum of ``xi(t)`` to the
+    largest value after it (capped values left out), the exponent of xi ~ t^a fitted there and its 95 %
     interval. Keys ``growth_exponent``, ``growth_exponent_ci95`` (list), ``growth_fit_t_min``,
     ``growth_fit_t_max`` (units of ``times``)."""
     times, xi = np.asarray(times, float), np.asarray(xi, float)
@@ -150,15 +150,16 @@ def growth_fit(times, xi, capped) -> dict:
 
 
 def _growth_window(times: np.ndarray, xi: np.ndarray, capped: np.ndarray) -> tuple[float, float]:
-    """Where xi(t) grows: from its minimum to its first maximum, leaving out capped values (C(d)
-    never fell to 1/e, e.g. while only a few rings are active at the start)."""
+    """Where xi(t) grows: from its minimum to the largest value after it, leaving out capped values
+    (C(d) never fell to 1/e). Spikes before the minimum (the first instants, when only a few rings
+    have a phase) are not growth."""
     ok = np.isfinite(xi) & ~capped
     if not ok.any():
         return float(times[0]), float(times[-1])
     idx = np.flatnonzero(ok)
-    k_peak = idx[int(np.argmax(xi[idx]))]
-    before = idx[idx <= k_peak]
-    k_min = before[int(np.argmin(xi[before]))]
+    k_min = idx[int(np.argmin(xi[idx]))]
+    after = idx[idx >= k_min]
+    k_peak = after[int(np.argmax(xi[after]))]
     return float(times[k_min]), float(times[k_peak])
 
 
@@ -167,8 +168,8 @@ def analyse_run(run, lattice, times: np.ndarray, ss_fraction: float = 0.25,
     """Synchronisation metrics of one lattice run at ``times`` (card time units).
 
     Returns the per-time rows (R, xi, local order, lag spread, domains, ...), a summary (xi_ss and
-    R_ss over the last ``ss_fraction`` of the times, growth exponent of xi(t) from its minimum to its
-    maximum (capped values left out),
+    R_ss over the last ``ss_fraction`` of the times, growth exponent of xi(t) from its minimum to the
+    largest value after it (capped values left out),
     orbit counts) and phase/domain snapshots at the time indices ``snapshot_at``. On plaquette
     lattices every row also has the pattern-aware metrics (:mod:`hwsim.analysis.pattern`, keys
     ending ``_pattern``) against the lock pattern of the last well-sampled time, and the summary their
