@@ -349,3 +349,23 @@ def test_scheme_sweep_writes_the_design_table_and_figure(tmp_path):
     write_sweep_report(sweep, table, tmp_path / "out")
     assert "## Design-space table" in (tmp_path / "out" / "summary.md").read_text()
     assert (tmp_path / "out" / "design_space.png").stat().st_size > 10_000
+
+
+def test_pruned_points_name_dead_and_storming_lattices():
+    """A point with 60 % silent rings died, one firing 10 times per neuron and tau storms, one with
+    orbit data missing is not called dead; counts per rule."""
+    import pandas as pd
+
+    from hwsim.app.sweep import pruned_lines
+
+    ok = pd.DataFrame([
+        {"scheme": "a", "rule": "capacitive", "orbit_frac_0": 0.6, "firings_per_neuron_per_tau": 0.01},
+        {"scheme": "b", "rule": "gate", "orbit_frac_0": 0.0, "firings_per_neuron_per_tau": 10.0},
+        {"scheme": "c", "rule": "gate", "orbit_frac_0": float("nan"), "firings_per_neuron_per_tau": 0.3},
+        {"scheme": "d", "rule": "gate", "orbit_frac_0": 0.1, "firings_per_neuron_per_tau": 0.3}])
+    text = "\n".join(pruned_lines(ok))
+    assert "died: scheme=a, rule=capacitive (silent rings 60 %" in text
+    assert "storm: scheme=b, rule=gate (silent rings 0 %, 10 firings per neuron and tau)" in text
+    assert "scheme=c" not in text and "scheme=d" not in text
+    assert "- rule gate: 0 died, 1 storm, of 3" in text
+    assert pruned_lines(ok.iloc[2:]) == []

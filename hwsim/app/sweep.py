@@ -606,6 +606,38 @@ def design_lines(ok) -> list[str]:
             "```", table.to_string(index=False), "```", ""]
 
 
+#: A lattice whose rings fire more often than this per neuron and tau is re-firing, not oscillating
+#: (rings of 3-24 neurons fire 0.1-0.4 times per neuron and tau).
+STORM_FIRINGS_PER_TAU = 2.0
+#: A lattice with at least this fraction of silent rings (orbit class 0) at the end has died.
+DEAD_SILENT_FRACTION = 0.5
+
+
+def pruned_lines(ok) -> list[str]:
+    """Markdown lines naming the lattice points whose activity died (at least half the rings silent
+    in the last quarter) or that re-fire in a storm (more than 2 firings per neuron and tau), with
+    the count per rule; empty when none."""
+    if "orbit_frac_0" not in ok or "firings_per_neuron_per_tau" not in ok:
+        return []
+    dead = ok["orbit_frac_0"].fillna(0.0) >= DEAD_SILENT_FRACTION
+    storm = ~dead & (ok["firings_per_neuron_per_tau"] > STORM_FIRINGS_PER_TAU)
+    if not (dead.any() or storm.any()):
+        return []
+    group = [c for c in ("scheme", "rule", "size") if c in ok and ok[c].nunique() > 1]
+    lines = ["## Pruned points", "", f"Activity died (>= {100 * DEAD_SILENT_FRACTION:.0f} % of the rings silent in "
+             f"the last quarter): {int(dead.sum())} of {len(ok)}; re-firing storm (> {STORM_FIRINGS_PER_TAU:g} firings per "
+             f"neuron and tau): {int(storm.sum())}.", ""]
+    if "rule" in ok:
+        lines += [f"- rule {rule}: {int(dead[ok['rule'] == rule].sum())} died, {int(storm[ok['rule'] == rule].sum())} "
+                  f"storm, of {int((ok['rule'] == rule).sum())}" for rule in sorted(ok["rule"].unique())] + [""]
+    for label, mask in (("died", dead), ("storm", storm)):
+        for r in ok[mask].to_dict("records"):
+            where = ", ".join(f"{c}={r[c]}" for c in group)
+            lines.append(f"- {label}: {where} (silent rings {100 * r['orbit_frac_0']:.0f} %, "
+                         f"{r['firings_per_neuron_per_tau']:.3g} firings per neuron and tau)")
+    return lines + [""]
+
+
 def _buildable(part) -> str:
     """Whether hwsim has a circuit for the scheme's input rule."""
     rule = part["rule"].iloc[0] if "rule" in part else "summing"
@@ -675,6 +707,8 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
                   "", "```", stats.to_string(float_format=lambda v: f"{v:.4g}"), "```", ""]
     if sweep.kind == "lattice" and "size" in sweep.axes and len(ok):
         lines += finite_size_lines(ok, [g for g in group if g != "size"])
+    if sweep.kind == "lattice" and len(ok):
+        lines += pruned_lines(ok)
     if sweep.kind == "lattice" and sweep.schemes and "size" in sweep.axes and len(ok):
         series = lattice_series(sweep, folder)
         lines += design_lines(ok.merge(pattern_growth(series), on="key", how="left"))
