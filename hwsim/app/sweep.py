@@ -625,8 +625,8 @@ def pruned_lines(ok) -> list[str]:
         return []
     group = [c for c in ("scheme", "rule", "size") if c in ok and ok[c].nunique() > 1]
     lines = ["## Pruned points", "", f"Activity died (>= {100 * DEAD_SILENT_FRACTION:.0f} % of the rings silent in "
-             f"the last quarter): {int(dead.sum())} of {len(ok)}; re-firing storm (> {STORM_FIRINGS_PER_TAU:g} firings per "
-             f"neuron and tau): {int(storm.sum())}.", ""]
+             f"the last quarter): {int(dead.sum())} of {len(ok)}; re-firing storm "
+             f"(> {STORM_FIRINGS_PER_TAU:g} firings per neuron and tau): {int(storm.sum())}.", ""]
     if "rule" in ok:
         lines += [f"- rule {rule}: {int(dead[ok['rule'] == rule].sum())} died, {int(storm[ok['rule'] == rule].sum())} "
                   f"storm, of {int((ok['rule'] == rule).sum())}" for rule in sorted(ok["rule"].unique())] + [""]
