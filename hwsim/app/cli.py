@@ -567,7 +567,7 @@ def _parser_run(sub) -> None:
     """Options of ``hwsim run`` (handled by :func:`_cmd_run`)."""
     rn = sub.add_parser("run", help="the whole pipeline: SPICE -> card -> lattice -> metrics + power -> report",
                         description="Run a declarative pipeline config (TOML; default: the built-in sky130 tt "
-                                    "config hwsim/configs/default.toml): calibrate the neuron in ngspice, "
+                                    "config hwsim/app/configs/default.toml): calibrate the neuron in ngspice, "
                                     "simulate the lattice, compute synchronisation metrics and power, cross-check "
                                     "a small lattice against transistors, and write reports/<time>_<name>/ with "
                                     "report.html (self-contained), report.json, tables and figures. Stages whose "
@@ -642,7 +642,7 @@ def _parser_sweep(sub) -> None:
                                     "inputs under OUTPUT/points: re-running the same command resumes a killed sweep "
                                     "and computes only what is missing. Exit 1 if any point failed (recorded).",
                         epilog=EXIT_CODES)
-    sw.add_argument("sweep", help="sweep file (examples: hwsim/configs/sweep_*.toml)")
+    sw.add_argument("sweep", help="sweep file (examples: hwsim/app/configs/sweep_*.toml)")
     sw.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
     sw.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     sw.add_argument("--output", metavar="DIR", help="results folder (default reports/sweep_<name>)")

@@ -1,6 +1,6 @@
 """The end-to-end pipeline: netlist -> SPICE -> model card -> lattice -> metrics + power -> report.
 
-``hwsim run CONFIG.toml`` reads a declarative config (see ``hwsim/configs/default.toml``, commented),
+``hwsim run CONFIG.toml`` reads a declarative config (see ``hwsim/app/configs/default.toml``, commented),
 checks all of it before any simulation starts (:func:`load_config`: unknown keys, wrong types,
 impossible values and missing files are reported with the key path and what is expected), then
 runs the stages:

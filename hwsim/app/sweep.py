@@ -1,6 +1,6 @@
 """Sweeps on Dask: corners x VDD x temperature x R x C, sky130 mismatch, lattice parameters.
 
-``hwsim sweep SWEEP.toml`` (examples: ``hwsim/configs/sweep_*.toml``) expands a sweep into
+``hwsim sweep SWEEP.toml`` (examples: ``hwsim/app/configs/sweep_*.toml``) expands a sweep into
 points, one task each, and runs them on ``dask.distributed``: a local cluster with one
 single-threaded worker process per core by default, or any scheduler given by address.
 
@@ -214,7 +214,7 @@ def load_sweep(path: str | Path, *, allow_large: bool = False) -> Sweep:
     """Read and check a sweep (TOML); every point is validated before anything runs. More than
     :data:`MAX_POINTS` points are refused unless ``allow_large``."""
     source = Path(path)
-    data, _ = read_toml(source, "sweep", "examples: hwsim/configs/sweep_*.toml")
+    data, _ = read_toml(source, "sweep", "examples: hwsim/app/configs/sweep_*.toml")
     kind, base, axes, mc = _check(data, source)
     schemes = _check_schemes(data.get("schemes", {}), kind, base, axes, source)
     name = check_name(data.get("name", source.stem), f"{source}: name")
