@@ -199,6 +199,11 @@ CASES = [
     ("run crosscheck too big", lambda t: ["run", _config(t, lambda s: s.replace(
         "enabled = false", "nx = 40\nny = 40"))], "[crosscheck]"),
     ("run unknown key", lambda t: ["run", _config(t, lambda s: s.replace("nx = 8", "nxx = 8"))], "lattice.nxx"),
+    ("run placement unknown", lambda t: ["run", _config(t, lambda s: s.replace("nx = 8", 'placement = "../x"\nnx = 8'))],
+     "lattice placement: '../x' unknown; choose consecutive or spaced"),
+    ("lattice placement spaced too small", lambda t: ["lattice", "--shared", "2", "--ring-size", "8", "--placement",
+                                                      "spaced", "--orientation", "alternating", "--output",
+                                                      str(t / "x.npz")], "needs ring_size >= 12"),
     ("run not utf8", lambda t: ["run", _file(t, "c.toml", b"name = \"\xff\xfe\"\n")], "not valid TOML"),
     ("run deep nesting", lambda t: ["run", _file(t, "c.toml", "x = " + _deep_json(100_000) + "\n")], "c.toml"),
     ("run config is a folder", lambda t: ["run", str(t)], "is a folder"),
