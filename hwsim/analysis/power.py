@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwsim.errors import InputError
+from hwsim.lattice.simulate import lattice_classes
 from hwsim.model.behavior import input_gains
 
 __all__ = ["PowerReport", "estimate_power", "ASSUMPTIONS"]
@@ -109,7 +110,7 @@ class _Ledger:
         self.dv = self.vdd - card.value("v_ol_v")
         clamp = card.value("v_clamp_v")
         self.floor = -np.inf if clamp is None else -clamp
-        self.taus, self.gains = input_gains(card, net, lattice.spec.rule)
+        self.taus, self.gains = input_gains(lattice_classes(card, run.shared_card, lattice), net, lattice.spec.rule)
         self.caps = net.weight * card.value("c_couple_f")
         self.xg = np.asarray(supply["x_v"])
         self.leak = float(supply["i_leak_a"])

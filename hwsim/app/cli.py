@@ -262,6 +262,40 @@ def _cmd_card(args) -> int:
     return 0
 
 
+def _parser_gate_card(sub) -> None:
+    """Options of ``hwsim gate-card`` (handled by :func:`_cmd_gate_card`)."""
+    gc = sub.add_parser("gate-card", help="card of a shared neuron behind its AND gate (gate rule)",
+                        description="Run the gate step bench (netlists/benches/gate_step.sp) at a card's "
+                                    "conditions and write that card with the delay the AND2 gate adds and the "
+                                    "gate's energy per pulse: the card of the shared neurons "
+                                    "(hwsim lattice/crosscheck --shared-card).", epilog=EXIT_CODES)
+    gc.add_argument("card", help="an SI card of the built-in cell, e.g. sky130_tt")
+    gc.add_argument("--output", metavar="DIR", help="folder to write NAME_and2.json into (default: next to the "
+                    "card's family under models/)")
+    gc.add_argument("--force", action="store_true", help="replace the card if it exists")
+    gc.set_defaults(func=_cmd_gate_card)
+
+
+def _cmd_gate_card(args) -> int:
+    from hwsim.model.calibrate import gate_card, output_root
+    from hwsim.model.card import load_card, save_card
+
+    card = load_card(args.card)
+    folder = check_output_dir(args.output or output_root() / "models" / card.conditions.get("library", "other"),
+                              "--output")
+    target = folder / f"{card.name}_and2.json"
+    if target.exists() and not args.force:
+        raise InputError(f"{target} exists; pass --force to replace it")
+    shared = gate_card(card)
+    save_card(shared, target)
+    gate = shared.fit["gate_step"]
+    print(f"card {shared.name}: delay_s {card.value('delay_s'):.4g} -> {shared.value('delay_s'):.4g} s (the AND2 "
+          f"gate adds {1e12 * gate['delay_added_s']:.3g} ps; gate a->u {1e12 * gate['gate_delay_s']:.3g} ps), gate "
+          f"energy {1e12 * gate['gate_cycle_j']:.4g} pJ per pulse, {1e9 * gate['gate_static_w']:.3g} nW static")
+    print(f"  written to {target}")
+    return 0
+
+
 def _parser_lattice(sub) -> None:
     """Options of ``hwsim lattice`` (handled by :func:`_cmd_lattice`)."""
     lat = sub.add_parser("lattice", help="simulate a lattice of coupled rings (Brian2 or the numpy reference)",
@@ -275,6 +309,9 @@ def _parser_lattice(sub) -> None:
     lat.add_argument("--sw-k", type=int, default=4, help="small-world degree (default 4)")
     lat.add_argument("--sw-p", type=float, default=0.1, help="small-world rewiring probability (default 0.1)")
     lat.add_argument("--card", default="paper", help="model card name or file (default paper)")
+    lat.add_argument("--shared-card", metavar="CARD",
+                     help="a card of its own for the shared neurons (two or more predecessors), e.g. the cell "
+                          "behind its AND gate (default: --card for every neuron)")
     lat.add_argument("--duration", type=float, default=100.0, help="simulated time in card taus (default 100)")
     lat.add_argument("--dt", type=float, default=None, help="time step in tau (default: the card's own, or 0.01)")
     lat.add_argument("--seed", type=int, default=0)
@@ -314,6 +351,7 @@ def _cmd_lattice(args) -> int:
     from hwsim.model.card import load_card
 
     card = load_card(args.card)
+    shared_card = load_card(args.shared_card) if args.shared_card else None
     spec = _spec_from_args(args, args.rule, sw_k=args.sw_k, sw_p=args.sw_p, seed=args.seed)
     config = SimConfig(duration_tau=args.duration, dt_tau=args.dt, seed=args.seed, init=args.init,
                        engine=args.engine, target=args.target, allow_large=args.allow_large, record=args.record)
@@ -327,7 +365,8 @@ def _cmd_lattice(args) -> int:
     with tqdm(total=config.duration_tau, desc=f"lattice ({engine})", unit="tau", file=sys.stderr,
               disable=args.quiet, bar_format="{l_bar}{bar}| {n:.4g}/{total:.4g} tau [{elapsed}<{remaining}{postfix}]") \
             as bar:
-        run = simulate(card, lattice, config, progress=_RunProgress(bar, config.step_size(card) / card.value("tau_s")))
+        run = simulate(card, lattice, config, progress=_RunProgress(bar, config.step_size(card) / card.value("tau_s")),
+                       shared_card=shared_card)
         bar.update(bar.total - bar.n)
     t = run.times()
     fires = run.n_firings
@@ -336,6 +375,8 @@ def _cmd_lattice(args) -> int:
                "edges": int(len(lattice.network.src)), "steps": run.n_steps, "dt": run.dt, "events": len(t),
                "firings": fires, "firings_per_neuron_per_time": fires / lattice.n_neurons / config.duration(card),
                "active_rings_at_end": active_rings, "wall_s": run.wall_s, "card": card.name}
+    if shared_card is not None:
+        summary["shared_card"] = f"{shared_card.name} ({run.neuron_classes().counts()['shared']} shared neurons)"
     if args.output:
         summary["output"] = str(save_run(run, args.output))
     if args.json:
@@ -516,6 +557,9 @@ def _parser_crosscheck(sub) -> None:
                     help="how shared neurons combine inputs in the circuit: one capacitor per input (capacitive) "
                          "or an AND gate in front of one capacitor (gate; use with --shared 1 --coupling 0)")
     cc.add_argument("--card", default="sky130_tt")
+    cc.add_argument("--shared-card", metavar="CARD",
+                    help="behavioural card of the shared neurons (e.g. sky130_tt_and2: the cell behind its AND "
+                         "gate, `hwsim gate-card` makes one); default --card")
     cc.add_argument("--duration", type=_number, default=60e-6, help="simulated time after the kicks in s (60u)")
     cc.add_argument("--backend", choices=BACKENDS, default="shared")
     cc.add_argument("--timeout", type=_number, default=1800.0)
@@ -534,13 +578,14 @@ def _cmd_crosscheck(args) -> int:
     from hwsim.model.card import load_card
 
     card = load_card(args.card)
+    shared_card = load_card(args.shared_card) if args.shared_card else None
     spec = _spec_from_args(args, args.rule)
     check_spice_size(spec, build_lattice(spec).n_rings)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = check_output_dir(args.output or Path("reports") / f"{stamp}_crosscheck", "--output")
     print(f"running ngspice on the {spec.geometry} {spec.nx}x{spec.ny} lattice (this takes a while) ...",
           file=sys.stderr)
-    cc = crosscheck(card, spec, args.duration, backend=args.backend, timeout_s=args.timeout)
+    cc = crosscheck(card, spec, args.duration, backend=args.backend, timeout_s=args.timeout, shared_card=shared_card)
     write_crosscheck(cc, folder)
     if args.json:
         print((folder / "crosscheck.json").read_text())
@@ -803,6 +848,7 @@ _PARSERS = (
     _parser_characterize,
     _parser_calibrate,
     _parser_card,
+    _parser_gate_card,
     _parser_lattice,
     _parser_study,
     _parser_power,

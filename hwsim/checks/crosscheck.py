@@ -156,8 +156,9 @@ def _kick_lag(res, spice, run, vdd: float) -> float:
 
 
 def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: str = "shared",
-               timeout_s: float = 1800.0) -> CrossCheck:
-    """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``."""
+               timeout_s: float = 1800.0, shared_card: ModelCard | None = None) -> CrossCheck:
+    """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``;
+    ``shared_card``: the behavioural card of the shared neurons (ngspice runs the same circuit)."""
     primary = "gate" if spec.rule == "gate" else "capacitive"  # the rule the netlist is built for
     spec = replace(spec, rule=primary)
     lattice = build_lattice(spec)
@@ -168,7 +169,7 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     start = time.perf_counter()
     for rule in (primary, "summing"):
         config = SimConfig(duration_tau=duration_s / card.value("tau_s"), init="kick", engine="numpy")
-        runs[rule] = simulate(card, build_lattice(replace(spec, rule=rule)), config)
+        runs[rule] = simulate(card, build_lattice(replace(spec, rule=rule)), config, shared_card=shared_card)
     kick_at = spice.kick_at_s + _kick_lag(res, spice, runs[primary], cond.vdd_v)
     # the kicked neurons' own response to the current pulse is the stimulus, not dynamics: the
     # behavioural start has them firing already, so their firings in the first 0.5 RC are dropped

@@ -288,6 +288,44 @@ def measure_step(cond: Conditions, vt_plus_v: float | None = None, result=None) 
             "v_ol_v": float(np.min(o))}
 
 
+def measure_gate_step(cond: Conditions) -> dict[str, float]:
+    """What an AND2 gate in front of the neuron adds (gate rule, shared neurons): the step bench run
+    with and without the gate (``benches/gate_step.sp`` vs ``benches/step.sp``, the same input
+    edge at 1 RC). Returns ``delay_added_s`` (the neuron's output fall later behind the gate, s),
+    ``gate_delay_s`` (input a to gate output u, both at VDD/2, s), ``gate_cycle_j`` (energy the
+    gate's own supply delivers, less its static power, from its output rise to 0.2 RC after its
+    fall 6 RC later: the coupling capacitor's charge, ~C VDD^2 since x decays back to ~0, plus
+    crowbar, J), ``gate_rise_j`` (the same over the first 0.2 RC after the rise), ``gate_static_w``
+    (its supply power at rest, W) and the two runs' output-fall times (s)."""
+    from hwsim.circuit.spice import run_deck
+
+    t_edge, t_rise, t_hold = cond.rc_s, cond.step_rise_s, 6 * cond.rc_s
+    params = {**cond.params(), "u_amp": cond.vdd_v, "t_edge": t_edge, "t_rise": t_rise, "t_hold": t_hold,
+              "t_stop": t_edge + t_hold + 3 * cond.rc_s, "t_step": cond.t_step_s / 2}
+    gated = run_deck(cond.render("benches/gate_step.sp", params=params), backend=cond.backend,
+                     timeout_s=cond.timeout_s)
+    plain = run_step(cond)
+    half = cond.vdd_v / 2
+    fall_at = [_first(crossings(r.time, r["o"], half, "falling"), "the neuron's output never fell")
+               for r in (gated, plain)]
+    a_up = _first(crossings(gated.time, gated["a"], half, "rising"), "input a never rose")
+    u_up = _first(crossings(gated.time, gated["u"], half, "rising"), "the AND output never rose")
+    t, i_g = gated.time, gated["i(vddg)"]
+    window = 0.2 * cond.rc_s  # the gate's edge is over in ns; x moves the gate's load for longer
+    static = float(np.median(-cond.vdd_v * i_g[(t > 0.2 * t_edge) & (t < 0.8 * t_edge)]))
+    return {"delay_added_s": fall_at[0] - fall_at[1], "gate_delay_s": u_up - a_up,
+            "gate_rise_j": supply_energy(t, cond.vdd_v, i_g, t_edge, t_edge + window) - static * window,
+            "gate_cycle_j": supply_energy(t, cond.vdd_v, i_g, t_edge, t_edge + t_hold + window)
+            - static * (t_hold + window), "gate_static_w": static, "fall_gated_s": fall_at[0],
+            "fall_plain_s": fall_at[1]}
+
+
+def _first(times: np.ndarray, why: str) -> float:
+    if not len(times):
+        raise MeasurementError(f"gate step bench: {why}")
+    return float(times[0])
+
+
 def measure_static(cond: Conditions) -> float:
     """Supply power (W) of one neuron at rest, from the operating point."""
     from hwsim.circuit.spice import run_deck

@@ -76,21 +76,32 @@ def _import_brian():
     return brian2
 
 
+def _constants(d: Discretised) -> dict:
+    """The Schmitt and input-node constants: floats (one card) or per-neuron arrays (neuron classes)."""
+    clamp = np.inf if d.clamp is None else d.clamp
+    return {"vt_plus": d.vt_plus, "vt_minus": d.vt_minus, "clamp": clamp, "clamp_over_a": clamp / d.divider,
+            "divider": d.divider}
+
+
+def _per_neuron(d: Discretised) -> dict:
+    """The constants that differ between neurons (neuron classes): per-neuron Brian2 variables."""
+    return {k: v for k, v in _constants(d).items() if np.ndim(v)}
+
+
 def _topology_key(d: Discretised) -> str:
     h = hashlib.sha256()
     for arr in (d.src, d.dst):
         h.update(np.ascontiguousarray(arr).tobytes())
-    h.update(f"{d.n}-{d.rule}-{d.clamp is None}".encode())
+    h.update(f"{d.n}-{d.rule}-{d.clamp is None}-{sorted(_per_neuron(d))}".encode())
     return h.hexdigest()[:16]
 
 
 def _build(b2, d: Discretised, st: State):
-    namespace = {"vdd": d.vdd, "dv": d.dv, "vt_plus": d.vt_plus, "vt_minus": d.vt_minus,
-                 "clamp": np.inf if d.clamp is None else d.clamp,
-                 "clamp_over_a": np.inf if d.clamp is None else d.clamp / d.divider, "divider": d.divider}
+    arrays = _per_neuron(d)
+    namespace = {"vdd": d.vdd, "dv": d.dv, **{k: v for k, v in _constants(d).items() if k not in arrays}}
     clock = b2.Clock(dt=d.dt_s * b2.second)
     gate = d.node_gain is not None
-    model = _MODEL + (_GATE_MODEL if gate else "")
+    model = _MODEL + (_GATE_MODEL if gate else "") + "".join(f"{k} : 1 (constant)\n" for k in arrays)
     group = b2.NeuronGroup(d.n, model, clock=clock, namespace=namespace, name="neurons",
                            events={"fire": "firing == 0 and x >= vt_plus", "rest": "firing == 1 and x < vt_minus"})
     group.run_on_event("fire", "firing = 1")
@@ -108,6 +119,8 @@ def _build(b2, d: Discretised, st: State):
     group.one_minus_decay = d.one_minus_decay
     if gate:
         group.node_gain = d.node_gain
+    for name, values in arrays.items():
+        setattr(group, name, values)
     group.x = st.x
     group.firing = st.firing
     group.memory = st.memory
@@ -222,6 +235,8 @@ def _run_standalone(b2, d, st, n_steps, progress):
                 group.one_minus_decay: d.one_minus_decay}
     if d.node_gain is not None:
         run_args[group.node_gain] = d.node_gain
+    for name, values in _per_neuron(d).items():
+        run_args[getattr(group, name)] = values
     with _stdout_to(folder.parent / f"{folder.name}.build.log"):
         b2.device.build(directory=str(folder), compile=not built, run=False)
         b2.device.run(directory=str(folder), with_output=False, run_args=run_args)

@@ -115,6 +115,11 @@ def _per_neuron(*arrays: np.ndarray) -> tuple:
     return arrays
 
 
+def _constant(value) -> float | np.ndarray:
+    """A Discretised constant for the kernels: a float, or a float64 array per neuron (neuron classes)."""
+    return np.ascontiguousarray(value, np.float64) if np.ndim(value) else float(value)
+
+
 def csr_by_target(d: Discretised) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row pointers, sources, coefficients) of the inputs of each neuron, in (dst, src) order."""
     ptr = np.zeros(d.n + 1, np.int64)
@@ -165,16 +170,16 @@ def _update_block(b, e, mode, use_clamp, clamp, clamp_over_a, divider, decay, on
             s = inp[j]
             v_c = mem[j]
             if use_clamp:
-                v_c = min(v_c, s + clamp_over_a)
+                v_c = min(v_c, s + _at(clamp_over_a, b + j))
             v_c = _at(decay, b + j) * v_c + _at(one_minus_decay, b + j) * s
             mem[j] = v_c
-            xs[j] = divider * (s - v_c)
+            xs[j] = _at(divider, b + j) * (s - v_c)
     else:
         for j in range(e - b):
             s = inp[j]
             xj = xb[j] + (s - mem[j])
             if use_clamp:
-                xj = max(xj, -clamp)
+                xj = max(xj, -_at(clamp, b + j))
             xi = _at(decay, b + j) * xj
             xb[j] = xi
             mem[j] = s
@@ -187,8 +192,8 @@ def _switch_block(b, e, k, vt_plus, vt_minus, xs, firing, ev_step, ev_neuron, ev
     for i in range(b, e):
         xi = xs[i - b]
         off = firing[i] == 0.0
-        rise = off & (xi >= vt_plus)  # no short-circuit: which neurons fire is not predictable
-        fall = (not off) & (xi < vt_minus)
+        rise = off & (xi >= _at(vt_plus, i))  # no short-circuit: which neurons fire is not predictable
+        fall = (not off) & (xi < _at(vt_minus, i))
         if rise | fall:
             kind = 1 if rise else -1
             firing[i] = 1.0 if rise else 0.0
@@ -243,7 +248,7 @@ def _clock_slice(k0, k1, mode, use_clamp, clamp, clamp_over_a, divider, vdd, dv,
             n_ev = _switch_block(b, e, k, vt_plus, vt_minus, xs, firing, ev_step, ev_neuron, ev_kind, n_ev)
     if mode == 1:  # x from the inputs the last step used, before the last step's switches change them
         for i in range(n):
-            x[i] = divider * (u[i] - memory[i])
+            x[i] = _at(divider, i) * (u[i] - memory[i])
     _propagate(first, n_ev, mode, vdd, dv, ev_neuron, firing, o, out_ptr, out_dst, ptr, src, coef, node_gain, u)
     return k_end, n_ev
 
@@ -262,15 +267,16 @@ def run_numba(d: Discretised, st: State, n_steps: int,
     node_gain = np.zeros(d.n) if d.node_gain is None else np.asarray(d.node_gain, np.float64)
     _all_inputs(_MODES[d.rule], d.vdd, d.dv, ptr, src, coef, node_gain, o, u)
     use_clamp = d.clamp is not None
-    clamp = float(d.clamp) if use_clamp else 0.0
-    clamp_over_a = clamp / d.divider if use_clamp else 0.0
+    clamp, divider, vt_plus, vt_minus = (_constant(v) for v in (d.clamp if use_clamp else 0.0, d.divider,
+                                                                  d.vt_plus, d.vt_minus))
+    clamp_over_a = _constant(np.divide(clamp, divider)) if use_clamp else 0.0
     slice_steps = max(1, int(_SLICE_WORK / (d.n + len(src) + 1)))
     cap = max(4 * d.n, 1 << 16)
     parts, k = [], 0
     while k < n_steps:
         ev_step, ev_neuron, ev_kind = np.empty(cap, np.int64), np.empty(cap, np.int32), np.empty(cap, np.int8)
         k_next, n_ev = kernel(k, min(n_steps, k + slice_steps), _MODES[d.rule], use_clamp, clamp,
-                              clamp_over_a, d.divider, d.vdd, d.dv, d.vt_plus, d.vt_minus, ptr, src, coef, out_ptr,
+                              clamp_over_a, divider, d.vdd, d.dv, vt_plus, vt_minus, ptr, src, coef, out_ptr,
                               out_dst, node_gain, *_per_neuron(d.decay, d.one_minus_decay), x, firing,
                               memory, o, u, ev_step, ev_neuron, ev_kind, 0)
         if n_ev:

@@ -32,6 +32,7 @@ import numpy as np
 from hwsim.errors import InputError
 from hwsim.model.behavior import Network, input_gains
 from hwsim.model.card import ModelCard
+from hwsim.model.classes import NeuronClasses, as_classes, per_neuron
 from hwsim.model.events import Events
 
 __all__ = ["Discretised", "discretise", "initial_state", "State", "run_numpy", "BRIAN_TARGETS"]
@@ -53,21 +54,23 @@ class Discretised:
     coef: np.ndarray
     decay: np.ndarray
     one_minus_decay: np.ndarray
-    divider: float
+    divider: float | np.ndarray  # C/(C + C_in); per neuron (array) where neuron classes differ
     vdd: float
     dv: float
-    vt_plus: float
-    vt_minus: float
-    clamp: float | None
+    vt_plus: float | np.ndarray
+    vt_minus: float | np.ndarray
+    clamp: float | np.ndarray | None  # None: no clamp; inf in an array: that neuron has none
     node_gain: np.ndarray | None = None  # gate rule: the gain g_i of each neuron's one capacitor
 
 
-def discretise(card: ModelCard, net: Network, rule: str, dt_s: float, tau_scale=None) -> Discretised:
-    """Constants for stepping ``net`` with ``card`` at time step ``dt_s`` (card time units);
-    ``tau_scale``: optional per-neuron factors on tau (device mismatch)."""
+def discretise(card: ModelCard | NeuronClasses, net: Network, rule: str, dt_s: float, tau_scale=None) -> Discretised:
+    """Constants for stepping ``net`` with ``card`` (or neuron classes: each neuron its own card's
+    thresholds, divider, clamp and tau; per-neuron arrays where classes differ) at time step
+    ``dt_s`` (card time units); ``tau_scale``: optional per-neuron factors on tau (device mismatch)."""
     if not (math.isfinite(dt_s) and dt_s > 0):
         raise InputError(f"dt must be a positive number of seconds (card time units), got {dt_s}")
-    taus, gains = input_gains(card, net, rule)
+    classes = as_classes(card, net.n_neurons)
+    taus, gains = input_gains(classes, net, rule)
     if tau_scale is not None:
         taus = taus * np.asarray(tau_scale, float)
     if dt_s > 0.1 * taus.min():
@@ -75,13 +78,14 @@ def discretise(card: ModelCard, net: Network, rule: str, dt_s: float, tau_scale=
     order = np.lexsort((net.src, net.dst))
     coef = gains if rule == "capacitive" else net.weight
     decay = np.exp(-dt_s / taus)
-    c, c_in = card.value("c_couple_f"), card.value("c_in_f")
-    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
+    c, c_in = per_neuron(classes, "c_couple_f"), per_neuron(classes, "c_in_f")
+    vdd, vol = classes.card.value("vdd_v"), classes.card.value("v_ol_v")
     return Discretised(rule=rule, dt_s=float(dt_s), n=net.n_neurons, src=net.src[order].astype(np.int64),
                        dst=net.dst[order].astype(np.int64), coef=np.asarray(coef, float)[order], decay=decay,
                        one_minus_decay=1.0 - decay, divider=c / (c + c_in), vdd=vdd, dv=vdd - vol,
-                       vt_plus=card.value("vt_plus_v"), vt_minus=card.value("vt_minus_v"),
-                       clamp=card.value("v_clamp_v"), node_gain=_node_gain(net, gains) if rule == "gate" else None)
+                       vt_plus=per_neuron(classes, "vt_plus_v"), vt_minus=per_neuron(classes, "vt_minus_v"),
+                       clamp=per_neuron(classes, "v_clamp_v", none_as=math.inf),
+                       node_gain=_node_gain(net, gains) if rule == "gate" else None)
 
 
 def _node_gain(net: Network, gains: np.ndarray) -> np.ndarray:

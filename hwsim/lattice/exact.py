@@ -32,6 +32,8 @@ import numpy as np
 from hwsim.errors import SimulatorError
 from hwsim.lattice.compiled import jit, jit_inline, prefetch
 from hwsim.lattice.engine import State
+from hwsim.model.card import ModelCard
+from hwsim.model.classes import NeuronClasses, as_classes
 from hwsim.model.events import Events
 
 __all__ = ["run_events", "EventStats"]
@@ -59,6 +61,29 @@ class EventStats(dict):
 # absolute bucket (-1: none, the neuron rests) and list links (-1: none). Integers are stored as
 # float64, exact below 2^53.
 X, T_LAST, TAU, C_T, C_SEQ, C_B, NXT, PRV = range(8)
+# Per-class constants (rows of ``par``, one per neuron class): VT+, VT- (V), delay (s), clamp floor (V).
+VTP, VTM, DELAY, FLOOR = range(4)
+
+
+def _class_of_overload():
+    """``_class_of(cls, j)``: neuron j's class, ``cls[j]`` for an array; 0 for the integer 0 that a
+    one-card run passes, chosen when numba compiles (no per-neuron load in the common case)."""
+    from numba import types
+    from numba.extending import overload
+
+    def _class_of(cls, j):
+        return cls[j]
+
+    @overload(_class_of)
+    def _class_of_impl(cls, j):
+        if isinstance(cls, types.Integer):
+            return lambda cls, j: 0
+        return lambda cls, j: cls[j]
+
+    return _class_of
+
+
+_class_of = _class_of_overload()
 
 
 @jit_inline
@@ -101,16 +126,28 @@ def _cal_insert(j, t, seq, inv_w, mask, head, s):
 
 @jit_inline
 def _push_edge(t, seq, j, kind, f_t, f_seq, f_i, f_k, f_head, f_len):
-    """Append neuron j's output edge at time t to the FIFO; returns its new length."""
-    slot = (f_head + f_len) & (len(f_t) - 1)
+    """Append neuron j's output edge at time t to the FIFO; returns its new length. With one delay
+    for all neurons edges arrive in time order; with neuron classes of different delays an edge may
+    be earlier than the last ones queued: it is inserted before them (they have larger sequence
+    numbers only if later in time, so the queue stays sorted by (time, sequence))."""
+    fmask = len(f_t) - 1
+    slot = (f_head + f_len) & fmask
+    n = f_len
+    while n > 0 and f_t[(slot - 1) & fmask] > t:  # a later edge queued by a neuron of a longer delay
+        prev = (slot - 1) & fmask
+        f_t[slot], f_seq[slot], f_i[slot], f_k[slot] = f_t[prev], f_seq[prev], f_i[prev], f_k[prev]
+        slot = prev
+        n -= 1
     f_t[slot], f_seq[slot], f_i[slot], f_k[slot] = t, seq, j, kind
     return f_len + 1
 
 
 @jit_inline
-def _decide(j, t, seq, s, vtp, vtm, delay, inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len):
+def _decide(j, t, seq, s, par, cls, inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len):
     """Schmitt decision of neuron j at time t (its x current): schedules its output edge (FIFO) and
     moves its crossing (calendar). Returns (sequence, FIFO length, change in firing neurons)."""
+    c = _class_of(cls, j)
+    vtp, vtm, delay = par[c, VTP], par[c, VTM], par[c, DELAY]
     x = s[j, X]
     if s[j, C_B] < 0:  # resting
         if x >= vtp:
@@ -157,7 +194,7 @@ def _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firin
 
 
 @jit_inline
-def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, vtm, delay, inv_w, mask, head,
+def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, par, cls, inv_w, mask, head,
                 f_t, f_seq, f_i, f_k, f_head, f_len, gate, low):
     """Neuron i's output edge (kind k) at time t moves the x of its targets, which then decide.
     Gate rule (``gate``): only targets whose AND gate switches move (``low``: firing predecessors
@@ -171,15 +208,16 @@ def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, v
             if low[j] != (1 if k > 0 else 0):
                 continue
         xj = s[j, X] * math.exp(-(t - s[j, T_LAST]) / s[j, TAU]) + out_gain[e] * step
+        floor = par[_class_of(cls, j), FLOOR]
         s[j, X] = xj if xj > floor else floor
         s[j, T_LAST] = t
-        seq, f_len, c = _decide(j, t, seq, s, vtp, vtm, delay, inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len)
+        seq, f_len, c = _decide(j, t, seq, s, par, cls, inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len)
         change += c
     return seq, f_len, change
 
 
 @jit
-def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vtp, vtm, delay, fall, inv_w, mask, head,
+def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls, fall, inv_w, mask, head,
            f_t, f_seq, f_i, f_k, q, record, firings, out, ev_t, ev_i, ev_k, gate, low):
     """Handle at most ``max_pops`` entries before ``t_stop``. ``q`` (int64, in/out): FIFO head,
     FIFO length, calendar bucket, calendar size, sequence, pops, edges, events written, pops at
@@ -215,7 +253,8 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vt
         if crossing:  # a firing neuron's x decays through VT-: it returns to rest after the delay
             _cal_remove(best, mask, head, s)
             n_cal -= 1
-            f_len = _push_edge(t + delay, seq, best, -1, f_t, f_seq, f_i, f_k, f_head, f_len)
+            f_len = _push_edge(t + par[_class_of(cls, best), DELAY], seq, best, -1, f_t, f_seq, f_i, f_k, f_head,
+                               f_len)
             seq += 1
             continue
         if f_len > _AHEAD:
@@ -230,7 +269,7 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vt
         if record[i]:
             ev_t[n_ev], ev_i[n_ev], ev_k[n_ev] = t, i, k
             n_ev += 1
-        seq, f_len, change = _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, floor, vtp, vtm, delay,
+        seq, f_len, change = _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, par, cls,
                                          inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len, gate, low)
         n_cal += change
     q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8] = f_head, f_len, k_abs, n_cal, seq, pops, edges, n_ev, same
@@ -239,7 +278,7 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, floor, vt
 
 
 @jit
-def _start(s, firing, vtp, vtm, delay, inv_w, mask, head, f_t, f_seq, f_i, f_k, q):
+def _start(s, firing, par, cls, inv_w, mask, head, f_t, f_seq, f_i, f_k, q):
     """Schedule what the initial state implies at t = 0: crossings of firing neurons, onsets of
     resting ones at or above VT+ (neurons in index order, as the reference)."""
     seq, f_len, n_cal = 0, 0, 0
@@ -247,9 +286,8 @@ def _start(s, firing, vtp, vtm, delay, inv_w, mask, head, f_t, f_seq, f_i, f_k, 
         if firing[i]:  # link a crossing first so that _decide sees a firing neuron and moves it
             _cal_insert(i, 0.0, seq, inv_w, mask, head, s)
             n_cal += 1
-        if firing[i] or s[i, X] >= vtp:
-            seq, f_len, change = _decide(i, 0.0, seq, s, vtp, vtm, delay, inv_w, mask, head, f_t, f_seq, f_i, f_k, 0,
-                                         f_len)
+        if firing[i] or s[i, X] >= par[_class_of(cls, i), VTP]:
+            seq, f_len, change = _decide(i, 0.0, seq, s, par, cls, inv_w, mask, head, f_t, f_seq, f_i, f_k, 0, f_len)
             n_cal += change
     q[1], q[3], q[4] = f_len, n_cal, seq
 
@@ -295,6 +333,24 @@ def _grow_fifo(fifo: list[np.ndarray], q: np.ndarray) -> list[np.ndarray]:
     return grown
 
 
+def _class_table(classes: NeuronClasses) -> tuple[np.ndarray, np.ndarray | int]:
+    """(per-class constants ``par``, rows VTP VTM DELAY FLOOR; the class of each neuron, or the
+    integer 0 when there is one class)."""
+    par = np.zeros((len(classes.cards), 4))
+    for k, card in enumerate(classes.cards):
+        clamp = card.value("v_clamp_v")
+        par[k] = (card.value("vt_plus_v"), card.value("vt_minus_v"), card.value("delay_s"),
+                  -math.inf if clamp is None else -float(clamp))
+    return par, (0 if len(classes.cards) == 1 else np.ascontiguousarray(classes.index, np.int64))
+
+
+def _joined(parts: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept (times, neurons, kinds) of all slices, in order."""
+    if not parts:
+        return np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.int8)
+    return tuple(np.concatenate(p) for p in zip(*parts))
+
+
 def _storm(card, rule: str, t: float, why: str) -> SimulatorError:
     return SimulatorError(f"exact event engine: {why} at t = {t:g} (card {card.name!r}, delay_s = "
                           f"{card.value('delay_s'):g}, {rule} rule): outputs switch each other faster than any ring "
@@ -302,10 +358,11 @@ def _storm(card, rule: str, t: float, why: str) -> SimulatorError:
                           "card with a propagation delay")
 
 
-def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop: float, tau_scale=None,
-               progress: Callable[[float, int], None] | None = None, record: np.ndarray | None = None,
+def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop: float,
+               tau_scale=None, progress: Callable[[float, int], None] | None = None, record: np.ndarray | None = None,
                stats: EventStats | None = None, samples: np.ndarray | None = None) -> tuple[Events, State]:
-    """Exact event-driven run of ``net`` with ``card`` from (x0 in V, firing0 0/1) at t = 0 until
+    """Exact event-driven run of ``net`` with ``card`` (or neuron classes: each neuron its own card's
+    thresholds, tau, gains, clamp and delay) from (x0 in V, firing0 0/1) at t = 0 until
     ``t_stop`` (card time units). ``tau_scale``: per-neuron factors on tau. ``record``: boolean
     mask of the neurons whose output edges are kept (default all). ``samples``: sorted times at
     which to take every neuron's output state (firing after all edges at t <= the sample), put
@@ -315,16 +372,16 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
     ``t_stop`` (x decayed to t_stop; ``memory`` holds the time of each neuron's last input)."""
     from hwsim.model.behavior import gate_counts, input_gains
 
-    taus, gains = input_gains(card, net, rule)
+    classes = as_classes(card, net.n_neurons)
+    taus, gains = input_gains(classes, net, rule)
     taus = np.asarray(taus * (1.0 if tau_scale is None else np.asarray(tau_scale, float)), np.float64)
     ptr, dst, gain, fan = _fanout(net, gains)
-    vdd, vol, vtp, vtm = (card.value(k) for k in ("vdd_v", "v_ol_v", "vt_plus_v", "vt_minus_v"))
-    delay, clamp = card.value("delay_s"), card.value("v_clamp_v")
-    floor = -math.inf if clamp is None else -float(clamp)
+    vdd, vol = classes.card.value("vdd_v"), classes.card.value("v_ol_v")
+    par, cls = _class_table(classes)
     n = net.n_neurons
     st, nb, inv_w, head, fifo, q = _queues(x0, taus, fan)
     record = np.ones(n, bool) if record is None else np.asarray(record, bool)
-    _start(st, np.asarray(firing0) > 0, vtp, vtm, delay, inv_w, nb - 1, head, *fifo, q)
+    _start(st, np.asarray(firing0) > 0, par, cls, inv_w, nb - 1, head, *fifo, q)
     firings, out = np.zeros(n, np.int64), (np.asarray(firing0) > 0).astype(np.uint8)
     low = gate_counts(net, out)  # gate rule: firing predecessors per neuron (outputs at t = 0 are firing0)
     samples = np.zeros(0) if samples is None else np.asarray(samples, float)
@@ -336,17 +393,17 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
         while status == 0:
             if int(q[1]) + 2 * fan + 2 > len(fifo[0]):
                 if len(fifo[0]) > 16 * (n + len(dst)) + 4096:
-                    raise _storm(card, rule, t_done, f"{int(q[1]):,} pending output edges for {n:,} neurons")
+                    raise _storm(classes.card, rule, t_done, f"{int(q[1]):,} pending output edges for {n:,} neurons")
                 fifo = _grow_fifo(fifo, q)
             ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
             q[7] = 0
-            status, t_now = _slice(t_end, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), floor, vtp, vtm,
-                                   delay, vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev,
+            status, t_now = _slice(t_end, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), par, cls,
+                                   vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev,
                                    rule == "gate", low)
             if q[7]:
                 parts.append(tuple(a[:q[7]].copy() for a in ev))
             if status < 0:
-                raise _storm(card, rule, t_now, "neurons switch each other in zero time")
+                raise _storm(classes.card, rule, t_now, "neurons switch each other in zero time")
             if progress:
                 t_now = t_end if status == 1 else max(t_now, t_done)
                 progress(t_now - t_done, int(q[6]) - edges_done)
@@ -357,8 +414,7 @@ def run_events(card, net, rule: str, x0: np.ndarray, firing0: np.ndarray, t_stop
     if stats is not None:
         stats.update(pops=int(q[5]), edges=int(q[6]), recorded=sum(len(p[0]) for p in parts), firings=firings,
                      output_at=output_at)
-    t, i, k = (np.concatenate(p) for p in zip(*parts)) if parts else (np.zeros(0), np.zeros(0, np.int32),
-                                                                         np.zeros(0, np.int8))
-    x_end = np.maximum(st[:, X] * np.exp(-(t_stop - st[:, T_LAST]) / taus), floor)
+    t, i, k = _joined(parts)
+    x_end = np.maximum(st[:, X] * np.exp(-(t_stop - st[:, T_LAST]) / taus), par[classes.index, FLOOR])
     firing = (st[:, C_B] >= 0).astype(float)
     return Events(time=t, neuron=i, kind=k), State(x=x_end, firing=firing, memory=st[:, T_LAST].copy())

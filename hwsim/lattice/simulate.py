@@ -40,6 +40,7 @@ from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, discretise, initial
 from hwsim.lattice.topology import Lattice, LatticeSpec, build_lattice
 from hwsim.model.behavior import input_gains
 from hwsim.model.card import ModelCard, card_from_dict, card_to_json
+from hwsim.model.classes import NeuronClasses, as_classes, per_neuron, shared_classes
 from hwsim.model.events import Events
 
 __all__ = ["SimConfig", "LatticeRun", "simulate", "initial_conditions", "tau_mismatch", "save_run", "load_run",
@@ -139,6 +140,14 @@ class LatticeRun:
     info: dict = field(default_factory=dict)
 
     ring_orbit: np.ndarray | None = None
+    #: The card of the shared neurons (two or more predecessors) when they have their own class.
+    shared_card: ModelCard | None = None
+
+    def neuron_classes(self):
+        """The run's neuron classes (:class:`hwsim.model.classes.NeuronClasses`), or its one card."""
+        if self.shared_card is None:
+            return self.card
+        return lattice_classes(self.card, self.shared_card, build_lattice(self.spec))
 
     def times(self) -> np.ndarray:
         """Event times (card time units): the output changed at (step + 1) dt."""
@@ -216,11 +225,14 @@ def tau_mismatch(n: int, spread: float, seed: int) -> np.ndarray | None:
     return np.clip(1 + spread * rng.standard_normal(n), 0.5, 1.5)
 
 
-def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Initial x (V) and firing flags for ``init`` (see the module docstring)."""
-    a = card.value("c_couple_f") / (card.value("c_couple_f") + card.value("c_in_f"))
-    x_max = a * (card.value("vdd_v") - card.value("v_ol_v"))
-    vtm = card.value("vt_minus_v")
+def initial_conditions(card: ModelCard | NeuronClasses, lattice: Lattice, init: str,
+                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Initial x (V) and firing flags for ``init`` (see the module docstring); with neuron classes
+    each neuron's own divider, VT- and clamp."""
+    classes = as_classes(card, lattice.n_neurons)
+    c, c_in = (np.broadcast_to(per_neuron(classes, k), lattice.n_neurons) for k in ("c_couple_f", "c_in_f"))
+    dv = classes.card.value("vdd_v") - classes.card.value("v_ol_v")
+    x_max, vtm = c / (c + c_in) * dv, np.broadcast_to(per_neuron(classes, "vt_minus_v"), lattice.n_neurons)
     x0 = np.zeros(lattice.n_neurons)
     firing0 = np.zeros(lattice.n_neurons)
     rng = np.random.default_rng(seed)
@@ -228,29 +240,37 @@ def initial_conditions(card: ModelCard, lattice: Lattice, init: str, seed: int) 
         pos = rng.integers(0, lattice.spec.ring_size, size=lattice.n_rings)
         u = rng.random(lattice.n_rings)
         chosen = lattice.rings[np.arange(lattice.n_rings), pos]
-        x0[chosen] = vtm * (x_max / vtm) ** u
+        x0[chosen] = vtm[chosen] * (x_max[chosen] / vtm[chosen]) ** u
     else:
         chosen = lattice.rings[:, 0]
-        x0[chosen] = x_max
+        x0[chosen] = x_max[chosen]
     firing0[chosen] = 1.0
-    _, gains = input_gains(card, lattice.network, lattice.spec.rule)
+    _, gains = input_gains(classes, lattice.network, lattice.spec.rule)
     net = lattice.network
     fell = (firing0[net.src] > 0) & (firing0[net.dst] == 0)  # edges from a firing to a resting neuron
-    dv = card.value("vdd_v") - card.value("v_ol_v")
     if lattice.spec.rule == "gate":  # one AND gate per neuron: it falls once, however many inputs fire
         fell = np.unique(net.dst[fell])
         x0[fell] -= np.bincount(net.dst, weights=gains, minlength=len(x0))[fell] / np.bincount(net.dst)[fell] * dv
     else:
         np.add.at(x0, net.dst[fell], -gains[fell] * dv)
-    clamp = card.value("v_clamp_v")
-    if clamp is not None:
-        x0 = np.maximum(x0, -clamp)
-    return x0, firing0
+    clamp = per_neuron(classes, "v_clamp_v", none_as=math.inf)
+    return (x0 if clamp is None else np.maximum(x0, -np.asarray(clamp))), firing0
+
+
+def lattice_classes(card: ModelCard, shared_card: ModelCard | None, lattice: Lattice):
+    """``card`` for every neuron, or two classes: ``shared_card`` for the neurons with two or more
+    predecessors (behind an AND gate under the gate rule), ``card`` for the others."""
+    if shared_card is None:
+        return card
+    net = lattice.network
+    return shared_classes(card, shared_card, np.bincount(net.dst, minlength=net.n_neurons))
 
 
 def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *, x0=None, firing0=None,
-             progress: Callable[..., None] | None = None) -> LatticeRun:
-    """Run ``spec`` (or a built lattice) with ``card`` for ``config.duration_tau`` taus.
+             progress: Callable[..., None] | None = None, shared_card: ModelCard | None = None) -> LatticeRun:
+    """Run ``spec`` (or a built lattice) with ``card`` for ``config.duration_tau`` taus;
+    ``shared_card``: a card of its own for the shared neurons (:func:`lattice_classes`; time step
+    and duration still follow ``card``'s tau).
 
     ``x0`` (V) and ``firing0`` (0/1), both or neither: an explicit initial state instead of
     ``config.init``. ``progress(steps_done)`` is called on the way (steps of the run's dt, a
@@ -265,22 +285,23 @@ def simulate(card: ModelCard, spec: LatticeSpec | Lattice, config: SimConfig, *,
     if n_steps < 1:
         raise InputError(f"config duration_tau {config.duration_tau} is shorter than one step "
                          f"({dt / card.value('tau_s')} tau)")
-    d: Discretised = discretise(card, lattice.network, lattice.spec.rule, dt,
+    classes = lattice_classes(card, shared_card, lattice)
+    d: Discretised = discretise(classes, lattice.network, lattice.spec.rule, dt,
                                 tau_mismatch(lattice.n_neurons, config.tau_spread, config.seed))
     if (x0 is None) != (firing0 is None):
         raise InputError("pass both x0 and firing0 for an explicit initial state, or neither")
     if x0 is None:
-        x0, firing0 = initial_conditions(card, lattice, config.init, config.seed)
+        x0, firing0 = initial_conditions(classes, lattice, config.init, config.seed)
     st = initial_state(d, x0, firing0)
     start = time.perf_counter()
-    events, final, extra = _run_engine(config, card, lattice, d, st, n_steps, _checked(progress))
+    events, final, extra = _run_engine(config, classes, lattice, d, st, n_steps, _checked(progress))
     wall = time.perf_counter() - start
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=lattice.spec, config=config, card=card,
                       x0=np.asarray(x0, float), firing0=np.asarray(firing0, float), final_x=final.x,
                       final_firing=final.firing, wall_s=wall, ring_orbit=extra.get("ring_orbit"),
                       info={"n_neurons": lattice.n_neurons, "n_rings": lattice.n_rings,
                             "n_edges": int(len(lattice.network.src)), "record": config.record,
-                            "firings": extra["firings"]})
+                            "firings": extra["firings"]}, shared_card=shared_card)
 
 
 def orbit_sample_steps(dt: float, t_from: float, t_to: float, samples: int = ORBIT_SAMPLES) -> np.ndarray:
@@ -330,7 +351,7 @@ def _checked(progress: Callable[..., None] | None) -> Callable[..., None] | None
     return hook
 
 
-def _run_engine(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discretised, st, n_steps: int,
+def _run_engine(config: SimConfig, card, lattice: Lattice, d: Discretised, st, n_steps: int,
                 progress: Callable[[int], None] | None):
     """(events, final state, extra) of ``config.engine`` run for ``n_steps`` steps of ``d.dt_s``;
     ``extra``: ``firings`` (total) and, for ``record = "reference"``, ``ring_orbit``."""
@@ -353,7 +374,7 @@ def _run_engine(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discret
     return events, final, {"firings": events.n_firings}
 
 
-def _run_exact(config: SimConfig, card: ModelCard, lattice: Lattice, d: Discretised, st, n_steps: int,
+def _run_exact(config: SimConfig, card, lattice: Lattice, d: Discretised, st, n_steps: int,
                progress: Callable[[float, int], None] | None):
     """:func:`_run_engine` for the exact event engine; with ``record = "reference"`` it keeps the
     reference neurons' edges and samples the output states for the orbit classes as it goes."""
@@ -384,6 +405,8 @@ def save_run(run: LatticeRun, path: str | Path) -> Path:
     meta = {"format": "hwsim.lattice_run/2", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
             "info": run.info, "spec": run.spec.to_dict(), "config": asdict(run.config),
             "card": json.loads(card_to_json(run.card))}
+    if run.shared_card is not None:
+        meta["shared_card"] = json.loads(card_to_json(run.shared_card))
     with atomic_path(path) as tmp:
         when = {"event_step": run.events.step} if run.events.step is not None else {"event_time": run.events.time}
         if run.ring_orbit is not None:
@@ -453,6 +476,7 @@ def _run_from_parts(meta: dict, a: dict) -> LatticeRun:
                                   and np.issubdtype(orbit.dtype, np.integer) and len(orbit)
                                   and 0 <= orbit.min() and orbit.max() <= spec.ring_size):
         raise InputError(f"ring_orbit must hold one integer 0..{spec.ring_size} per ring")
+    shared = card_from_dict(meta["shared_card"]) if meta.get("shared_card") is not None else None
     return LatticeRun(events=events, dt=dt, n_steps=n_steps, spec=spec, config=config, card=card,
-                      wall_s=float(meta["wall_s"]), info=meta["info"], ring_orbit=orbit,
+                      wall_s=float(meta["wall_s"]), info=meta["info"], ring_orbit=orbit, shared_card=shared,
                       **{k: np.asarray(a[k], float) for k in ("x0", "firing0", "final_x", "final_firing")})

@@ -37,6 +37,7 @@ import numpy as np
 
 from hwsim.errors import InputError
 from hwsim.model.card import ModelCard
+from hwsim.model.classes import NeuronClasses, as_classes, per_neuron
 from hwsim.model.events import Events
 
 __all__ = ["Network", "ring_network", "RULES", "RULE_CIRCUITS", "input_gains", "simulate_events",
@@ -84,10 +85,20 @@ def ring_network(n: int) -> Network:
     return Network(n, src=(k - 1) % n, dst=k, weight=np.ones(n))
 
 
-def input_gains(card: ModelCard, net: Network, rule: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-neuron time constants tau_i (s) and per-edge gains g_k (dx per dV of the source output)."""
+def input_gains(card: ModelCard | NeuronClasses, net: Network, rule: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-neuron time constants tau_i (s) and per-edge gains g_k (dx per dV of the source output).
+    With neuron classes, each neuron's tau and its input edges' gains come from its own card."""
     if rule not in RULES:
         raise InputError(f"unknown input-combination rule {rule!r}; choose one of {', '.join(RULES)}")
+    if isinstance(card, NeuronClasses):
+        if len(card.cards) == 1:
+            return input_gains(card.card, net, rule)
+        taus, gains = np.zeros(net.n_neurons), np.zeros(len(net.dst))
+        for k, one in enumerate(card.cards):
+            t_k, g_k = input_gains(one, net, rule)
+            mine = card.index == k
+            taus[mine], gains[mine[net.dst]] = t_k[mine], g_k[mine[net.dst]]
+        return taus, gains
     c, c_in, tau = card.value("c_couple_f"), card.value("c_in_f"), card.value("tau_s")
     if rule == "summing":
         return np.full(net.n_neurons, tau), net.weight * c / (c + c_in)
@@ -127,19 +138,27 @@ def _fanout_lists(net: Network, gains: np.ndarray) -> list[list[tuple[int, float
     return [[(int(net.dst[k]), float(gains[k])) for k in order[starts[i]:starts[i + 1]]] for i in range(net.n_neurons)]
 
 
-def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = "capacitive",
+def _neuron_list(classes: NeuronClasses, field: str, none_as: float | None = None) -> list:
+    """A card parameter per neuron as a Python list (see :func:`hwsim.model.classes.per_neuron`)."""
+    value = per_neuron(classes, field, none_as)
+    return list(np.broadcast_to(np.asarray(value, float), classes.n))
+
+
+def simulate_events(card: ModelCard | NeuronClasses, net: Network, t_stop_s: float, rule: str = "capacitive",
                     kicks: Sequence[tuple[float, int, float]] = ((0.0, 0, None),),
                     max_events: int = 10_000_000) -> Events:
     """Exact event-driven simulation from rest until ``t_stop_s`` (s).
 
-    ``kicks``: ``(time_s, neuron, dx_v)`` added to x at that time (``None``: vdd_v, which fires a
-    resting neuron).
+    ``card``: one card, or neuron classes (each neuron its own card's thresholds, tau, gains,
+    clamp and delay). ``kicks``: ``(time_s, neuron, dx_v)`` added to x at that time (``None``:
+    vdd_v, which fires a resting neuron).
     """
-    taus, gains = input_gains(card, net, rule)
-    vdd, vol = card.value("vdd_v"), card.value("v_ol_v")
-    vtp, vtm, delay = card.value("vt_plus_v"), card.value("vt_minus_v"), card.value("delay_s")
-    clamp = card.value("v_clamp_v")
-    floor = -math.inf if clamp is None else -clamp
+    classes = as_classes(card, net.n_neurons)
+    taus, gains = input_gains(classes, net, rule)
+    vdd, vol = classes.card.value("vdd_v"), classes.card.value("v_ol_v")
+    vtp, vtm = _neuron_list(classes, "vt_plus_v"), _neuron_list(classes, "vt_minus_v")
+    delay = _neuron_list(classes, "delay_s")
+    floor = [-c for c in _neuron_list(classes, "v_clamp_v", none_as=math.inf)]
     fanout = _fanout_lists(net, gains)
     x = [0.0] * net.n_neurons
     t_last = [0.0] * net.n_neurons
@@ -157,18 +176,18 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
     def decide(i, t):
         """Schmitt decision for neuron i at time t (x_i is current)."""
         if not firing[i]:
-            if x[i] >= vtp:
+            if x[i] >= vtp[i]:
                 firing[i] = True
-                push(t + delay, "edge", i, vol - vdd)
+                push(t + delay[i], "edge", i, vol - vdd)
                 version[i] += 1
-                push(t + taus[i] * math.log(x[i] / vtm), "cross", i, version[i])
-        elif x[i] < vtm:
+                push(t + taus[i] * math.log(x[i] / vtm[i]), "cross", i, version[i])
+        elif x[i] < vtm[i]:
             firing[i] = False
             version[i] += 1
-            push(t + delay, "edge", i, vdd - vol)
+            push(t + delay[i], "edge", i, vdd - vol)
         else:
             version[i] += 1
-            push(t + taus[i] * math.log(x[i] / vtm), "cross", i, version[i])
+            push(t + taus[i] * math.log(x[i] / vtm[i]), "cross", i, version[i])
 
     for t_k, i, dv in kicks:
         push(float(t_k), "kick", int(i), vdd if dv is None else float(dv))
@@ -180,7 +199,7 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
         if kind == "cross":
             if payload == version[i] and firing[i]:
                 firing[i] = False
-                push(t + delay, "edge", i, vdd - vol)
+                push(t + delay[i], "edge", i, vdd - vol)
             continue
         if kind == "edge":
             times.append(t)
@@ -191,7 +210,7 @@ def simulate_events(card: ModelCard, net: Network, t_stop_s: float, rule: str = 
             targets = [(i, payload)]
             payload = 1.0
         for j, g in targets:
-            x[j] = max(x[j] * math.exp(-(t - t_last[j]) / taus[j]) + g * payload, floor)
+            x[j] = max(x[j] * math.exp(-(t - t_last[j]) / taus[j]) + g * payload, floor[j])
             t_last[j] = t
             decide(j, t)
     return Events(time=np.asarray(times, float), neuron=np.asarray(neurons, dtype=np.int32),

@@ -59,7 +59,7 @@ from hwsim.model.card import PARAM_SPECS, ModelCard, Parameter, paper_preset, sa
 from hwsim.tomlcheck import OneOrList, check_sections, fields_of, read_toml
 
 __all__ = ["Recipe", "Calibration", "CalibrationError", "load_recipe", "recipe_from_dict", "calibrate",
-           "calibrate_point", "residual_table_text", "output_root", "card_name", "card_path"]
+           "calibrate_point", "residual_table_text", "output_root", "card_name", "card_path", "gate_card"]
 
 
 def output_root() -> Path:
@@ -228,6 +228,35 @@ def _provenance(recipe: Recipe, cond: Conditions | None) -> dict:
         info.update({"ngspice": ngspice_version(), "pyspice": importlib.metadata.version("PySpice"),
                      "backend": cond.backend, "netlists_sha256": netlist_hashes()})
     return info
+
+
+def gate_card(card: ModelCard, backend: str = "shared", timeout_s: float = 600.0) -> ModelCard:
+    """The card of a shared neuron behind its AND2 gate (gate rule), from ``card`` (an SI card of
+    the built-in cell, calibrated by hwsim) and one SPICE bench at the card's conditions
+    (:func:`~hwsim.circuit.characterize.measure_gate_step`): ``delay_s`` grows by the delay the
+    gate adds; ``energy`` gets ``e_gate_cycle_j`` (J per gate output pulse) and
+    ``p_gate_static_w`` (W); the bench's measurements go to ``fit["gate_step"]``. Everything else
+    is the same circuit (the same Schmitt trigger, R and C) and stays."""
+    from hwsim.circuit.characterize import Conditions, measure_gate_step
+
+    if card.normalised or not card.conditions.get("library"):
+        raise InputError(f"card {card.name!r} is not an SI card calibrated from SPICE; a gate card needs "
+                         "the conditions its cell was characterised at (e.g. sky130_tt)")
+    if card.conditions.get("cell"):
+        raise InputError(f"card {card.name!r} is of a foreign cell; the gate bench uses the built-in nv_neuron")
+    keys = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")
+    cond = Conditions(**{k: card.conditions[k] for k in keys}, backend=backend, timeout_s=timeout_s)
+    gate = measure_gate_step(cond)
+    params = dict(card.parameters)
+    # the gate's output edge may be sharper than the bench's input ramp (generic model): then the
+    # neuron fires earlier behind the gate and the delay shrinks, never below 0
+    params["delay_s"] = replace(params["delay_s"], value=max(0.0, params["delay_s"].value + gate["delay_added_s"]),
+                                source="measured")
+    energy = {**card.energy, "e_gate_cycle_j": gate["gate_cycle_j"], "p_gate_static_w": gate["gate_static_w"]}
+    provenance = {**card.provenance, "gate_bench": "benches/gate_step.sp", "netlists_sha256": netlist_hashes(),
+                  "gate_card_time_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    return replace(card, name=f"{card.name}_and2", parameters=params, energy=energy,
+                   fit={**card.fit, "gate_step": gate}, provenance=provenance)
 
 
 def _with(card: ModelCard, **values: float) -> ModelCard:

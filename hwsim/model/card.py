@@ -212,16 +212,16 @@ def _validate(data: Mapping) -> None:
 
 
 #: Energy figures a card may carry (J or W, from SPICE): per ring period and ring power for ring size N.
-_ENERGY_KEYS = re.compile(r"e_event_j|e_edges_j|p_static_w|e_period_n([2-9]|[1-5][0-9]|6[0-4])_j|"
-                          r"p_ring_n([2-9]|[1-5][0-9]|6[0-4])_w")
+_ENERGY_KEYS = re.compile(r"e_event_j|e_edges_j|p_static_w|e_gate_cycle_j|p_gate_static_w|"
+                          r"e_period_n([2-9]|[1-5][0-9]|6[0-4])_j|p_ring_n([2-9]|[1-5][0-9]|6[0-4])_w")
 
 
 def _validate_energy(energy: Mapping) -> None:
     """Energy keys from :data:`_ENERGY_KEYS` (N = 2..64) with finite values >= 0."""
     for key, value in energy.items():
         if not _ENERGY_KEYS.fullmatch(key):
-            _fail(f"energy.{key}", "unknown field; allowed: e_event_j, e_edges_j, p_static_w, e_period_n<N>_j, "
-                                   "p_ring_n<N>_w (N = 2..64)")
+            _fail(f"energy.{key}", "unknown field; allowed: e_event_j, e_edges_j, p_static_w, e_gate_cycle_j, "
+                                   "p_gate_static_w, e_period_n<N>_j, p_ring_n<N>_w (N = 2..64)")
         if _finite_number(value, f"energy.{key}") < 0:
             _fail(f"energy.{key}", f"an energy or power cannot be negative, got {value!r}")
 
