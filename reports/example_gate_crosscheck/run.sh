@@ -8,12 +8,12 @@ set -u
 HWSIM=${1:-.venv/bin/hwsim}
 OUT=reports/example_gate_crosscheck
 export OMP_NUM_THREADS=1
-run() {  # name card geometry n boundary orientation
+run() {  # name card geometry n boundary orientation [shared-neuron card]
   local dir="$OUT/$1"
   [ -f "$dir/crosscheck.json" ] && return 0
   local t0=$(date +%s)
   "$HWSIM" crosscheck --rule gate --shared 1 --coupling 0 --card "$2" --geometry "$3" --nx "$4" --ny "$4" \
-    --boundary "$5" --orientation "$6" --duration 180u --output "$dir" > "$dir.log" 2>&1
+    --boundary "$5" --orientation "$6" --duration 180u ${7:+--shared-card "$7"} --output "$dir" > "$dir.log" 2>&1
   echo "$1: exit $? ($(( $(date +%s) - t0 )) s)" | tee -a "$OUT/status.txt"
 }
 run tt_square2_open_uniform            sky130_tt square 2 open uniform
@@ -25,6 +25,12 @@ for corner in tt ss ff; do
   run "${corner}_triangular2_open_uniform" "sky130_$corner" triangular 2 open uniform
   run "${corner}_square4_periodic_uniform" "sky130_$corner" square 4 periodic uniform
 done
+# two neuron classes: the shared neurons' own card, measured behind their AND2 gate (hwsim gate-card)
+for corner in tt ss ff; do
+  run "${corner}_square2_open_uniform_and2" "sky130_$corner" square 2 open uniform "sky130_${corner}_and2"
+done
+run tt_square3_open_uniform_and2 sky130_tt square 3 open uniform sky130_tt_and2
+run tt_triangular2_open_uniform_and2 sky130_tt triangular 2 open uniform sky130_tt_and2
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
 from pathlib import Path
