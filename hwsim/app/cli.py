@@ -560,6 +560,9 @@ def _parser_crosscheck(sub) -> None:
     cc.add_argument("--shared-card", metavar="CARD",
                     help="behavioural card of the shared neurons (e.g. sky130_tt_and2: the cell behind its AND "
                          "gate, `hwsim gate-card` makes one); default --card")
+    cc.add_argument("--engine", choices=("numpy", "event"), default="numpy",
+                    help="behavioural engine: numpy (clock-driven, 0.01 tau steps, no propagation delay; default) "
+                         "or event (exact, with the cards' delay_s)")
     cc.add_argument("--duration", type=_number, default=60e-6, help="simulated time after the kicks in s (60u)")
     cc.add_argument("--backend", choices=BACKENDS, default="shared")
     cc.add_argument("--timeout", type=_number, default=1800.0)
@@ -585,7 +588,8 @@ def _cmd_crosscheck(args) -> int:
     folder = check_output_dir(args.output or Path("reports") / f"{stamp}_crosscheck", "--output")
     print(f"running ngspice on the {spec.geometry} {spec.nx}x{spec.ny} lattice (this takes a while) ...",
           file=sys.stderr)
-    cc = crosscheck(card, spec, args.duration, backend=args.backend, timeout_s=args.timeout, shared_card=shared_card)
+    cc = crosscheck(card, spec, args.duration, backend=args.backend, timeout_s=args.timeout, shared_card=shared_card,
+                    engine=args.engine)
     write_crosscheck(cc, folder)
     if args.json:
         print((folder / "crosscheck.json").read_text())

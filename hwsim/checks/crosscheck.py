@@ -156,9 +156,11 @@ def _kick_lag(res, spice, run, vdd: float) -> float:
 
 
 def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: str = "shared",
-               timeout_s: float = 1800.0, shared_card: ModelCard | None = None) -> CrossCheck:
+               timeout_s: float = 1800.0, shared_card: ModelCard | None = None, engine: str = "numpy") -> CrossCheck:
     """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``;
-    ``shared_card``: the behavioural card of the shared neurons (ngspice runs the same circuit)."""
+    ``shared_card``: the behavioural card of the shared neurons (ngspice runs the same circuit);
+    ``engine``: the behavioural engine (numpy: clock-driven at 0.01 tau, which has no propagation
+    delay; event: exact, with each card's delay_s)."""
     primary = "gate" if spec.rule == "gate" else "capacitive"  # the rule the netlist is built for
     spec = replace(spec, rule=primary)
     lattice = build_lattice(spec)
@@ -168,7 +170,7 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     runs = {}
     start = time.perf_counter()
     for rule in (primary, "summing"):
-        config = SimConfig(duration_tau=duration_s / card.value("tau_s"), init="kick", engine="numpy")
+        config = SimConfig(duration_tau=duration_s / card.value("tau_s"), init="kick", engine=engine)
         runs[rule] = simulate(card, build_lattice(replace(spec, rule=rule)), config, shared_card=shared_card)
     kick_at = spice.kick_at_s + _kick_lag(res, spice, runs[primary], cond.vdd_v)
     # the kicked neurons' own response to the current pulse is the stimulus, not dynamics: the

@@ -8,12 +8,12 @@ set -u
 HWSIM=${1:-.venv/bin/hwsim}
 OUT=reports/example_gate_crosscheck
 export OMP_NUM_THREADS=1
-run() {  # name card geometry n boundary orientation [shared-neuron card]
+run() {  # name card geometry n boundary orientation [shared-neuron card] [engine]
   local dir="$OUT/$1"
   [ -f "$dir/crosscheck.json" ] && return 0
   local t0=$(date +%s)
   "$HWSIM" crosscheck --rule gate --shared 1 --coupling 0 --card "$2" --geometry "$3" --nx "$4" --ny "$4" \
-    --boundary "$5" --orientation "$6" --duration 180u ${7:+--shared-card "$7"} --output "$dir" > "$dir.log" 2>&1
+    --boundary "$5" --orientation "$6" --duration 180u ${7:+--shared-card "$7"} --engine "${8:-numpy}" --output "$dir" > "$dir.log" 2>&1
   echo "$1: exit $? ($(( $(date +%s) - t0 )) s)" | tee -a "$OUT/status.txt"
 }
 run tt_square2_open_uniform            sky130_tt square 2 open uniform
@@ -29,8 +29,15 @@ done
 for corner in tt ss ff; do
   run "${corner}_square2_open_uniform_and2" "sky130_$corner" square 2 open uniform "sky130_${corner}_and2"
 done
-run tt_square3_open_uniform_and2 sky130_tt square 3 open uniform sky130_tt_and2
-run tt_triangular2_open_uniform_and2 sky130_tt triangular 2 open uniform sky130_tt_and2
+# the clock-driven engine has no propagation delay, and the gate card differs from the ring card
+# only in delay_s: the exact event engine with and without the gate card shows what it changes
+for corner in tt ss ff; do
+  run "${corner}_square2_open_uniform_event" "sky130_$corner" square 2 open uniform "" event
+  run "${corner}_square2_open_uniform_and2_event" "sky130_$corner" square 2 open uniform "sky130_${corner}_and2" event
+done
+run tt_square3_open_uniform_and2_event sky130_tt square 3 open uniform sky130_tt_and2 event
+run tt_triangular2_open_uniform_and2_event sky130_tt triangular 2 open uniform sky130_tt_and2 event
+run tt_honeycomb2_open_uniform_and2_event sky130_tt honeycomb 2 open uniform sky130_tt_and2 event
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
 from pathlib import Path
