@@ -31,8 +31,8 @@ def test_a_neuron_behind_and3_and4_follows_the_gate_rule(inputs):
     """``inputs`` 5-rings share neuron 0 (sky130 tt, 100 us = 10 ring periods after a kick of
     neuron 0). The pulse splits into every ring and comes back to neuron 0 through its AND gate,
     which rises when the last predecessor returns to rest. Every neuron fires as often in ngspice
-    as in the gate rule (to one firing at the window's end), and neuron 0's period agrees within 0.5 % (measured: 0.01 % with AND3; the
-    cross-check's ring-period tolerance is 2 %)."""
+    as in the gate rule (to one firing at the window's end), and neuron 0's period agrees within
+    0.5 % (measured: 0.01 % with AND3; the cross-check's ring-period tolerance is 2 %)."""
     net = rings_sharing_one([5] * inputs)
     assert np.bincount(net.dst)[0] == inputs
     keys = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")
