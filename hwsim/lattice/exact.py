@@ -10,7 +10,8 @@ Two queues instead of one heap (a binary heap of a million pending entries costs
 here, mostly cache misses):
 
 - **output edges** are scheduled at (decision time + delay), and decisions are taken in time
-  order, so they arrive in time order: a FIFO ring buffer, O(1);
+  order, so with one delay they arrive in time order: a FIFO ring buffer, O(1) (neuron classes
+  of different delays: an edge that lands before the last ones queued is inserted before them);
 - **threshold crossings**: each firing neuron has exactly one, moved whenever an input changes
   its x: a calendar queue (buckets of width ``w`` over a horizon of a few tau, each a doubly
   linked list threaded through per-neuron arrays), O(1) insert, move and remove; the next
