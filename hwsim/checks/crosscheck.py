@@ -155,6 +155,13 @@ def _kick_lag(res, spice, run, vdd: float) -> float:
     return float(np.median(lags)) if lags else 0.0
 
 
+def _behavioural_runs(card: ModelCard, spec: LatticeSpec, rules, duration_s: float, shared_card, engine: str) -> dict:
+    """The behavioural run of ``spec`` under each of ``rules`` from the kicked start, ``duration_s`` long."""
+    config = SimConfig(duration_tau=duration_s / card.value("tau_s"), init="kick", engine=engine)
+    return {rule: simulate(card, build_lattice(replace(spec, rule=rule)), config, shared_card=shared_card)
+            for rule in rules}
+
+
 def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: str = "shared",
                timeout_s: float = 1800.0, shared_card: ModelCard | None = None, engine: str = "numpy") -> CrossCheck:
     """Run ``spec`` in ngspice and behaviourally (see the module docstring) for ``duration_s``;
@@ -167,11 +174,8 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     n = lattice.n_neurons
     spice = run_spice_lattice(card, lattice, duration_s, name="crosscheck", backend=backend, timeout_s=timeout_s)
     cond, res = spice.conditions, spice.result
-    runs = {}
     start = time.perf_counter()
-    for rule in (primary, "summing"):
-        config = SimConfig(duration_tau=duration_s / card.value("tau_s"), init="kick", engine=engine)
-        runs[rule] = simulate(card, build_lattice(replace(spec, rule=rule)), config, shared_card=shared_card)
+    runs = _behavioural_runs(card, spec, (primary, "summing"), duration_s, shared_card, engine)
     kick_at = spice.kick_at_s + _kick_lag(res, spice, runs[primary], cond.vdd_v)
     # the kicked neurons' own response to the current pulse is the stimulus, not dynamics: the
     # behavioural start has them firing already, so their firings in the first 0.5 RC are dropped
