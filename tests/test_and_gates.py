@@ -35,8 +35,7 @@ def test_a_neuron_behind_and3_and4_follows_the_gate_rule(inputs):
     0.5 % (measured: 0.01 % with AND3; the cross-check's ring-period tolerance is 2 %)."""
     net = rings_sharing_one([5] * inputs)
     assert np.bincount(net.dst)[0] == inputs
-    keys = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")
-    cond = Conditions(**{k: SKY.conditions[k] for k in keys})
+    cond = Conditions.of_card(SKY.conditions)
     text = graph_netlist(net.n_neurons, net.src, net.dst, net.weight, kicks=[0], gate=True)
     assert f"{AND_GATES[inputs][0]}\n" in text
     t_after = 100e-6

@@ -21,7 +21,6 @@ __all__ = ["MAX_RINGS", "SpiceLattice", "check_spice_size", "run_spice_lattice"]
 #: Largest transistor-level lattice the checks run, in rings: 36 six-rings (216 neurons, ~2 600
 #: MOSFETs) take tens of minutes in ngspice on one core; bigger belongs to the behavioural engines.
 MAX_RINGS = 36
-_CONDITION_KEYS = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,7 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
                          "capacitively (rule='capacitive') or through AND gates (rule='gate')")
     check_spice_size(spec, lattice.n_rings)
     overrides = {k: v for k, v in (("vdd_v", vdd_v), ("corner", corner)) if v is not None}
-    cond = Conditions(**{**{k: card.conditions[k] for k in _CONDITION_KEYS}, **overrides},
-                      cell=card.conditions.get("cell"), backend=backend, timeout_s=timeout_s)
+    cond = Conditions.of_card(card.conditions, **overrides, backend=backend, timeout_s=timeout_s)
     kicks = tuple((k, 0.0) for k in sorted({int(k) for k in lattice.rings[:, 0]})) if kicks is None else kicks
     kick_at = cond.rc_s
     net = lattice.network

@@ -80,6 +80,13 @@ class Conditions:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and lo <= value <= hi):
                 raise InputError(f"{name}: {value!r} is outside [{lo:g}, {hi:g}] {unit}")
 
+    @classmethod
+    def of_card(cls, conditions: dict, **overrides) -> Conditions:
+        """The conditions a card was characterised at (its ``conditions`` mapping: library,
+        corner, VDD, temperature, R, C, clamp and the cell), with ``overrides`` (e.g. backend)."""
+        keys = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")
+        return cls(**{**{k: conditions[k] for k in keys}, "cell": conditions.get("cell"), **overrides})
+
     @property
     def rc_s(self) -> float:
         """Nominal time constant R*C in s (without the Schmitt input capacitance)."""

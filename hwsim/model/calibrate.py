@@ -244,8 +244,7 @@ def gate_card(card: ModelCard, backend: str = "shared", timeout_s: float = 600.0
                          "the conditions its cell was characterised at (e.g. sky130_tt)")
     if card.conditions.get("cell"):
         raise InputError(f"card {card.name!r} is of a foreign cell; the gate bench uses the built-in nv_neuron")
-    keys = ("library", "corner", "vdd_v", "temp_c", "r_ohm", "c_f", "clamp")
-    cond = Conditions(**{k: card.conditions[k] for k in keys}, backend=backend, timeout_s=timeout_s)
+    cond = Conditions.of_card(card.conditions, backend=backend, timeout_s=timeout_s)
     gate = measure_gate_step(cond)
     params = dict(card.parameters)
     # the gate's output edge may be sharper than the bench's input ramp (generic model): then the
