@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from hwsim.errors import SimulatorError
-from hwsim.lattice.compiled import jit, jit_inline, prefetch
+from hwsim.lattice.compiled import jit_inline, jit_noalloc, prefetch
 from hwsim.lattice.engine import State
 from hwsim.model.card import ModelCard
 from hwsim.model.classes import NeuronClasses, as_classes
@@ -217,7 +217,7 @@ def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, par, cls, inv
     return seq, f_len, change
 
 
-@jit
+@jit_noalloc
 def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls, fall, inv_w, mask, head,
            f_t, f_seq, f_i, f_k, q, record, firings, out, ev_t, ev_i, ev_k, gate, low):
     """Handle at most ``max_pops`` entries before ``t_stop``. ``q`` (int64, in/out): FIFO head,
@@ -278,7 +278,7 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls,
     return status, t_now
 
 
-@jit
+@jit_noalloc
 def _start(s, firing, par, cls, inv_w, mask, head, f_t, f_seq, f_i, f_k, q):
     """Schedule what the initial state implies at t = 0: crossings of firing neurons, onsets of
     resting ones at or above VT+ (neurons in index order, as the reference)."""
