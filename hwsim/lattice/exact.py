@@ -389,6 +389,7 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
     output_at = np.zeros((len(samples), n), bool)
     parts, t_done, edges_done = [], 0.0, 0
     ev_cap = max(1 << 16, min(2 * int(record.sum()), 1 << 22))
+    ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)  # reused: no fresh pages per slice
     for b, t_end in enumerate([*samples[samples < t_stop], t_stop]):
         status = 0
         while status == 0:
@@ -396,7 +397,6 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
                 if len(fifo[0]) > 16 * (n + len(dst)) + 4096:
                     raise _storm(classes.card, rule, t_done, f"{int(q[1]):,} pending output edges for {n:,} neurons")
                 fifo = _grow_fifo(fifo, q)
-            ev = np.empty(ev_cap), np.empty(ev_cap, np.int32), np.empty(ev_cap, np.int8)
             q[7] = 0
             status, t_now = _slice(t_end, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), par, cls,
                                    vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev,
