@@ -12,7 +12,16 @@ import time
 import numpy as np
 import pytest
 
-from hwsim.app.sweep import gather, lattice_series, load_sweep, run_sweep, sweep_points, write_sweep_report
+from hwsim.app.sweep import (
+    adopt_stale,
+    gather,
+    lattice_series,
+    load_sweep,
+    run_point,
+    run_sweep,
+    sweep_points,
+    write_sweep_report,
+)
 from hwsim.errors import InputError, NetlistError
 from hwsim.lattice.simulate import SimConfig, simulate, tau_mismatch
 from hwsim.lattice.topology import LatticeSpec, build_lattice
@@ -205,6 +214,37 @@ def test_lattice_sweep_points(tmp_path):
     assert counts["done"] == 2 and counts["failed"] == 0
     table = gather(sweep, tmp_path / "out")
     assert table["xi_ss"].notna().all() and (table["events"] > 100).all()
+
+
+def test_adopt_stale_moves_results_of_other_code_to_the_new_key(tmp_path):
+    """A point file whose key no longer matches (as after a code change) but whose parameters do is
+    moved to the current key, recording the old one, results and recorded failures alike; files
+    with other parameters and unreadable files are never adopted."""
+    path = tmp_path / "lat.toml"
+    path.write_text('kind = "lattice"\n[base]\ncard = "paper"\nnx = 4\nny = 4\nduration_tau = 30.0\n'
+                    'engine = "numpy"\n[axes]\nseed = [1, 2]\n')
+    sweep = load_sweep(path)
+    points = tmp_path / "out" / "points"
+    points.mkdir(parents=True)
+    (key1, p1), (key2, p2) = sweep_points(sweep)
+    assert run_point(sweep.kind, p1, key1, str(points))["status"] == "ok"
+    data = json.loads((points / f"{key1}.json").read_text())
+    (points / f"{key1}.json").rename(points / "00000000000000000001.json")  # "computed by other code"
+    (points / "00000000000000000000.json").write_text("{not json")
+    other = {**data, "params": {**data["params"], "seed": 7}}  # another point: adopted by none
+    (points / "00000000000000000002.json").write_text(json.dumps(other))
+    assert gather(sweep, tmp_path / "out")["status"].tolist() == ["missing", "missing"]
+    assert adopt_stale(sweep, tmp_path / "out") == 1
+    moved = json.loads((points / f"{key1}.json").read_text())
+    assert moved["key"] == key1 and moved["computed_with_key"] == "00000000000000000001"
+    assert moved["result"] == data["result"] and not (points / "00000000000000000001.json").exists()
+    assert adopt_stale(sweep, tmp_path / "out") == 0 and (points / "00000000000000000002.json").exists()
+    failed = {"key": "x", "status": "failed", "params": {**data["params"], "seed": 2}, "error_type": "SimulatorError",
+              "error": "activity died", "wall_s": 1.0}
+    (points / "00000000000000000003.failed.json").write_text(json.dumps(failed))
+    assert adopt_stale(sweep, tmp_path / "out") == 1
+    assert json.loads((points / f"{key2}.failed.json").read_text())["computed_with_key"] == "00000000000000000003"
+    assert gather(sweep, tmp_path / "out")["status"].tolist() == ["ok", "failed"]
 
 
 def _busy_worker(psutil, pid: int):

@@ -696,6 +696,11 @@ def _parser_sweep(sub) -> None:
     sw.add_argument("--workers", type=int, help="local worker processes (default: one per core)")
     sw.add_argument("--output", metavar="DIR", help="results folder (default reports/sweep_<name>)")
     sw.add_argument("--retry-failed", action="store_true", help="run failed points again")
+    sw.add_argument("--adopt-stale", action="store_true",
+                    help="before running, give points whose key changed (other hwsim code or version, other card or "
+                         "netlist contents) the results of earlier points in OUTPUT/points with the same parameters; "
+                         "only when you know the change leaves results alone (each adopted file records the key it "
+                         "was computed under)")
     sw.add_argument("--allow-large", action="store_true", help=f"allow more than {10_000:,} points")
     sw.add_argument("--json", action="store_true")
     sw.add_argument("--quiet", action="store_true")
@@ -705,12 +710,13 @@ def _parser_sweep(sub) -> None:
 def _cmd_sweep(args) -> int:
     from tqdm import tqdm
 
-    from hwsim.app.sweep import gather, load_sweep, run_sweep, write_sweep_report
+    from hwsim.app.sweep import adopt_stale, gather, load_sweep, run_sweep, write_sweep_report
 
     sweep = load_sweep(args.sweep, allow_large=args.allow_large)  # every point is checked here, before any task
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise InputError(f"--workers must be in 1..256, got {args.workers}")
     folder = check_output_dir(args.output or Path("reports") / f"sweep_{sweep.name}", "--output")
+    adopted = adopt_stale(sweep, folder) if args.adopt_stale else 0
     with tqdm(total=len(sweep.points), desc=f"sweep {sweep.name}", unit="point", file=sys.stderr,
               disable=args.quiet) as bar:
         def progress(counts: dict) -> None:
@@ -723,14 +729,15 @@ def _cmd_sweep(args) -> int:
                            retry_failed=args.retry_failed, progress=progress)
     table = gather(sweep, folder)
     write_sweep_report(sweep, table, folder)
-    summary = {"folder": str(folder), **counts, "ok": int((table["status"] == "ok").sum()),
+    summary = {"folder": str(folder), **counts, "adopted": adopted, "ok": int((table["status"] == "ok").sum()),
                "failed_total": int((table["status"] == "failed").sum())}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print((folder / "summary.md").read_text())
         print(f"{summary['ok']} ok, {summary['failed_total']} failed of {counts['total']} points "
-              f"({counts['cached']} from earlier runs); {counts['wall_s']:.1f} s; wrote {folder}", file=sys.stderr)
+              f"({counts['cached']} from earlier runs, {adopted} of them adopted from other code); "
+              f"{counts['wall_s']:.1f} s; wrote {folder}", file=sys.stderr)
     return 0 if summary["failed_total"] == 0 else 1
 
 

@@ -22,7 +22,8 @@ point's parameters, the hwsim version and, for SPICE points, the netlist hashes)
 atomically by the worker that computed it: a sweep that is killed, or whose worker dies, resumes
 and computes only the points without a file. A point that fails (no convergence, timeout, a ring
 that does not oscillate) is written as ``points/<key>.failed.json`` with its error and log tail,
-and the sweep goes on; ``--retry-failed`` runs those again. The gathered table is
+and the sweep goes on; ``--retry-failed`` runs those again. ``--adopt-stale`` reuses, before
+running, the results of points with the same parameters whose key changed (:func:`adopt_stale`). The gathered table is
 ``sweep.parquet``/``sweep.csv`` with figures and ``summary.md``.
 """
 
@@ -49,7 +50,7 @@ from hwsim.lattice.topology import LatticeSpec
 from hwsim.tomlcheck import check_table, fields_of, read_toml, type_name, type_ok
 
 __all__ = ["Sweep", "load_sweep", "sweep_points", "run_point", "run_sweep", "gather", "write_sweep_report",
-           "KINDS"]
+           "adopt_stale", "KINDS"]
 
 KINDS = ("ring", "lattice", "reservoir")
 #: The hwsim code a point of each kind runs: its source hash is part of the point's key, so
@@ -260,6 +261,42 @@ def point_key(kind: str, point: Mapping) -> str:
 
         inputs["card"] = card_to_json(load_card(point["card"]))
     return input_key(inputs)
+
+
+def adopt_stale(sweep: Sweep, folder: str | Path) -> int:
+    """Give each point of ``sweep`` that has no file under its key the result (or recorded failure)
+    of a point in ``folder``/points with the same parameters but another key: one computed by other
+    hwsim code, another hwsim version, or other card or netlist contents (all part of the key). Only
+    for changes the user knows leave results alone (a speed-up, a comment): nothing is recomputed
+    or checked. The file moves to the current key and records the key it was computed under as
+    ``computed_with_key`` (kept from an earlier adoption); unreadable files are never adopted.
+    Returns how many points were adopted."""
+    import json
+
+    from hwsim.files import write_json_atomic
+
+    points_dir = Path(folder) / "points"
+    found: dict[str, tuple[Path, dict]] = {}
+    for f in sorted(points_dir.glob("*.json")) if points_dir.is_dir() else []:
+        try:
+            data = json.loads(f.read_text())
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        if isinstance(data, dict) and data.get("status") in ("ok", "failed") and isinstance(data.get("params"), dict):
+            found.setdefault(json.dumps(data["params"], sort_keys=True), (f, data))
+    adopted = 0
+    for key, point in sweep_points(sweep):
+        params = json.loads(json.dumps({k: v for k, v in point.items() if k != "_axes"}, default=float))
+        hit = found.get(json.dumps(params, sort_keys=True))
+        if hit is None or any((points_dir / f"{key}{end}").is_file() for end in (".json", ".failed.json")):
+            continue
+        old, data = hit
+        end = ".json" if data["status"] == "ok" else ".failed.json"
+        was = data.get("computed_with_key", old.name.split(".")[0])
+        write_json_atomic(points_dir / f"{key}{end}", {**data, "key": key, "computed_with_key": was})
+        old.unlink()
+        adopted += 1
+    return adopted
 
 
 def sweep_points(sweep: Sweep) -> list[tuple[str, dict]]:
