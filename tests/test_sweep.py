@@ -231,6 +231,8 @@ def test_adopt_stale_moves_results_of_other_code_to_the_new_key(tmp_path):
     data = json.loads((points / f"{key1}.json").read_text())
     (points / f"{key1}.json").rename(points / "00000000000000000001.json")  # "computed by other code"
     (points / "00000000000000000000.json").write_text("{not json")
+    no_result = {"key": "y", "status": "ok", "params": {**data["params"], "seed": 2}}  # would break the report
+    (points / "0000000000000000000a.json").write_text(json.dumps(no_result))
     other = {**data, "params": {**data["params"], "seed": 7}}  # another point: adopted by none
     (points / "00000000000000000002.json").write_text(json.dumps(other))
     assert gather(sweep, tmp_path / "out")["status"].tolist() == ["missing", "missing"]

@@ -269,7 +269,8 @@ def adopt_stale(sweep: Sweep, folder: str | Path) -> int:
     hwsim code, another hwsim version, or other card or netlist contents (all part of the key). Only
     for changes the user knows leave results alone (a speed-up, a comment): nothing is recomputed
     or checked. The file moves to the current key and records the key it was computed under as
-    ``computed_with_key`` (kept from an earlier adoption); unreadable files are never adopted.
+    ``computed_with_key`` (kept from an earlier adoption); unreadable files, and finished ones
+    without a result table, are never adopted.
     Returns how many points were adopted."""
     import json
 
@@ -282,7 +283,9 @@ def adopt_stale(sweep: Sweep, folder: str | Path) -> int:
             data = json.loads(f.read_text())
         except (OSError, UnicodeDecodeError, ValueError):
             continue
-        if isinstance(data, dict) and data.get("status") in ("ok", "failed") and isinstance(data.get("params"), dict):
+        usable = isinstance(data, dict) and isinstance(data.get("params"), dict) and (
+            data.get("status") == "failed" or (data.get("status") == "ok" and isinstance(data.get("result"), dict)))
+        if usable:
             found.setdefault(json.dumps(data["params"], sort_keys=True), (f, data))
     adopted = 0
     for key, point in sweep_points(sweep):
