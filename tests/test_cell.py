@@ -159,3 +159,19 @@ def test_ring_sweep_checks_a_cells_model_file_like_the_cli(tmp_path):
         load_sweep(_write(tmp_path, 'name = "c"\nkind = "ring"\n[base]\ncell = "beam.sp"\nmodels = "evil.lib"\n'
                                     'vdd_v = 5.0\n', "s.toml"))
     assert not (tmp_path / "pwned").exists()
+
+
+def test_reports_name_a_foreign_cell_in_the_rules_circuit():
+    """The report's 'circuit' line names the card's own cell, not the built-in nv_neuron."""
+    from dataclasses import replace
+
+    from hwsim.app.report import circuit_of_rule
+    from hwsim.model.card import load_card
+
+    card = load_card("sky130_tt")
+    assert "netlists/cells/nv_neuron.sp" in circuit_of_rule("capacitive", card)
+    foreign = replace(card, conditions={**card.conditions, "cell": {"path": "netlists/cells/examples/st6_sky130.sp",
+                                                                      "subckt": "st6"}})
+    for rule in ("capacitive", "gate"):
+        text = circuit_of_rule(rule, foreign)
+        assert "netlists/cells/examples/st6_sky130.sp:st6" in text and "nv_neuron" not in text

@@ -55,7 +55,8 @@ SCHEMA: dict[str, dict[str, object]] = {
     "circuit": {**fields_of(Conditions, exclude=("backend", "timeout_s", "cell")), **CELL_KEYS},
     "spice": {"backend": str, "timeout_s": float, "periods": int},
     "calibration": {"card": str, "ring_sizes": (list, int), "validate_ring_sizes": (list, int),
-                    "period_rel": float, "threshold_vdd": float, "allow_out_of_tolerance": bool},
+                    "period_rel": float, "threshold_vdd": float, "allow_out_of_tolerance": bool,
+                    "fit_parameters": (list, str), "vt_minus": str},
     "lattice": {**_LATTICE_KEYS, "rule": str},
     "simulation": fields_of(SimConfig, exclude=("tau_spread",)),
     "metrics": {"n_times": int, "t_first_tau": float, "ss_fraction": float, "snapshots": int},
@@ -176,7 +177,9 @@ def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Pa
                              "sky130_tt or generic_tt (`hwsim lattice --card paper` and `hwsim study` run the "
                              "normalised model)")
         return _card_path(cal["card"]), None
-    fit = {"parameters": ["vt_minus_v"], "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]}}
+    params = cal.get("fit_parameters", ["vt_minus_v"])
+    fit = {"parameters": params, "vt_minus": cal.get("vt_minus", "step"),
+           "bounds": {"vt_minus_v": [0.02 * cond.vdd_v, 0.48 * cond.vdd_v]} if "vt_minus_v" in params else {}}
     fit.update({k: cal[k] for k in ("ring_sizes", "validate_ring_sizes") if k in cal})
     tol = {k: cal[k] for k in ("period_rel", "threshold_vdd") if k in cal}
     recipe_data = {"card": {"name": f"{name}_card", "output": "unused.json"},

@@ -185,12 +185,24 @@ def _circuit_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
                        ("Fit quality (calibration residuals)", fit)]}
 
 
+def circuit_of_rule(rule: str, card) -> str:
+    """What ``rule`` is in hardware (:data:`RULE_CIRCUITS`), naming the card's own cell when it was
+    calibrated on one instead of the built-in nv_neuron."""
+    text = RULE_CIRCUITS[rule]
+    cell = (card.conditions or {}).get("cell")
+    if cell:
+        label = f"{cell['path']}:{cell['subckt']}"
+        text = text.replace("the nv_neuron cell (netlists/cells/nv_neuron.sp)", f"the cell {label}")
+        text = text.replace("nv_neuron", label)
+    return text
+
+
 def lattice_summary(run, lattice, tau_s: float) -> dict:
     """The lattice run in one flat dict (spec, sizes, duration, events, engine, wall time)."""
     spec = run.spec
     return {"geometry": spec.geometry, "nx": spec.nx, "ny": spec.ny, "ring_size": spec.ring_size,
             "shared": spec.shared, "orientation": spec.orientation, "boundary": spec.boundary,
-            "coupling_weight": spec.coupling_weight, "rule": spec.rule, "circuit": RULE_CIRCUITS[spec.rule],
+            "coupling_weight": spec.coupling_weight, "rule": spec.rule, "circuit": circuit_of_rule(spec.rule, run.card),
             "neurons": lattice.n_neurons,
             "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
             "duration_tau": run.n_steps * run.dt / tau_s, "dt_s": run.dt, "events": len(run.events),
@@ -256,7 +268,8 @@ def _crosscheck_section(inp: _Inputs, tables: dict) -> dict:
         f"{cc['behavioural_wall_s']:.3f}")
     return {"id": "crosscheck", "figures": figs, "tables": [("Verdict", verdict), ("Metrics", _table(cc["rows"]))],
             "title": f"Cross-check: transistor-level vs behavioural ({spec.geometry} {spec.nx} x {spec.ny}, "
-                     f"shared {spec.shared}, {spec.orientation}, {spec.rule} rule: {RULE_CIRCUITS[spec.rule]})"}
+                     f"shared {spec.shared}, {spec.orientation}, {spec.rule} rule: "
+                     f"{circuit_of_rule(spec.rule, inp.card)})"}
 
 
 def _provenance_section(inp: _Inputs, stages: dict, versions: dict) -> dict:

@@ -154,7 +154,9 @@ class RingFeatures:
     ``pulses``: mean number of circulating pulses (summed duty cycle; the orbit class k is its
     rounding); ``pulse_width_s``: median firing duration; ``energy_per_period_j``: supply energy
     per period of the whole ring; ``energy_per_event_j``: supply energy per firing event;
-    ``power_w``: mean supply power while oscillating; ``sustained``: still firing at the end."""
+    ``power_w``: mean supply power while oscillating; ``sustained``: still firing at the end;
+    ``vt_minus_ring_v``: median x (V) where a firing ends in the ring (the output crosses VDD/2
+    rising), i.e. VT- at the ring's own slew and load."""
 
     n: int
     period_s: float
@@ -170,6 +172,7 @@ class RingFeatures:
     power_w: float
     sustained: bool
     sim_time_s: float
+    vt_minus_ring_v: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -395,7 +398,22 @@ def measure_ring(cond: Conditions, n: int, periods: int = 25, skip: int = 2,
         energy_per_event_j=total / max(events, 1),
         power_w=mean_supply_power(t, vdd, res["i(vdd)"], t0, t1),
         sustained=bool(t[-1] - stats.times_s[-1] < 2 * stats.median_s),
-        sim_time_s=res.elapsed_s)
+        sim_time_s=res.elapsed_s, vt_minus_ring_v=_x_at_firing_ends(res, n, vdd, t0, t1))
+
+
+def _x_at_firing_ends(res, n: int, vdd: float, t0: float, t1: float) -> float:
+    """Median x (V), linearly interpolated, where a ring neuron's output crosses VDD/2 rising
+    (a firing ends) in [t0, t1) s; NaN when the run has no x vectors or no such crossing."""
+    values = []
+    for k in range(n):
+        try:
+            x = res[f"x{k}"]
+        except KeyError:
+            return float("nan")
+        ends = crossings(res.time, res[f"o{k}"], vdd / 2, "rising")
+        ends = ends[(ends >= t0) & (ends < t1)]
+        values.extend(np.interp(ends, res.time, x))
+    return float(np.median(values)) if values else float("nan")
 
 
 def hop_estimate(step: dict) -> float:

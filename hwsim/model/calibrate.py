@@ -19,6 +19,13 @@ What is measured and what is fitted (``nv_neuron`` family, see :mod:`hwsim.model
   0.25 V/us, 0.17 V at 1 V/us for the default sky130 tt cell), so the guess comes from the firing
   width of the step response, x_peak exp(-(width - delay)/tau). The check compares the fitted
   VT- with a SPICE hysteresis sweep whose falling slope equals the ring's, VT-/tau.
+- ``fit.vt_minus = "ring"`` measures VT- instead where firings end in the SPICE rings (x when the
+  output crosses VDD/2 rising, median) and leaves the period to another fitted parameter, usually
+  ``v_clamp_v``: for a cell whose clamp is soft (x recovers from below 0 faster than tau) fitting
+  VT- alone moves it away from the ring's own VT- to make up for x starting too low, and the
+  x trajectories, hence the crowbar energy and the response to extra inputs, come out wrong (the
+  textbook 6-transistor cell: VT- 0.541 V fitted vs 0.614 V in the ring, energy per ring period
+  1.52x SPICE; with VT- from the ring and the clamp fitted: 1.07x).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from hwsim import __version__
 from hwsim.circuit.cell import CELL_KEYS, cell_from_table
 from hwsim.circuit.characterize import (
     Conditions,
+    RingFeatures,
     hop_estimate,
     measure_hysteresis,
     measure_ring,
@@ -52,7 +60,7 @@ from hwsim.circuit.characterize import (
     sub_threshold_amplitude,
 )
 from hwsim.circuit.netlist import netlist_hashes
-from hwsim.errors import HwsimError, InputError
+from hwsim.errors import HwsimError, InputError, MeasurementError
 from hwsim.files import check_name, check_output_dir, fill_placeholders, inside, source_checkout
 from hwsim.model.behavior import behavioural_ring_period, ring_hop_law
 from hwsim.model.card import PARAM_SPECS, ModelCard, Parameter, paper_preset, save_card
@@ -76,7 +84,8 @@ _SCHEMA = {
     "conditions": {**{k: OneOrList(t) for k, t in fields_of(Conditions, exclude=_NOT_CONDITIONS).items()},
                    **CELL_KEYS},
     "spice": {"backend": str, "timeout_s": float, "periods": int},
-    "fit": {"parameters": (list, str), "ring_sizes": list, "validate_ring_sizes": list, "bounds": dict},
+    "fit": {"parameters": (list, str), "ring_sizes": list, "validate_ring_sizes": list, "bounds": dict,
+            "vt_minus": str},
     "tolerance": {"period_rel": float, "threshold_vdd": float},
 }
 
@@ -104,6 +113,12 @@ class Recipe:
     bounds: Mapping[str, tuple[float, float]]
     period_rel: float
     threshold_vdd: float
+    vt_minus: str = "step"
+
+
+#: Where a recipe's VT- comes from when it is not fitted (``fit.vt_minus``): ``step`` the step
+#: response's firing width (the fit's first guess), ``ring`` where firings end in the SPICE rings.
+VT_MINUS_SOURCES = ("step", "ring")
 
 
 @dataclass(frozen=True)
@@ -166,6 +181,14 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str, cell=None) -> Rec
     for p in params:
         if p not in FITTABLE:
             raise InputError(f"{source}: fit.parameters: {p!r} cannot be fitted; choose from {', '.join(FITTABLE)}")
+    vt_minus = fit.get("vt_minus", "step")
+    if vt_minus not in VT_MINUS_SOURCES:
+        raise InputError(f"{source}: fit.vt_minus: {vt_minus!r} unknown; choose {', '.join(VT_MINUS_SOURCES)}")
+    if vt_minus == "ring" and "vt_minus_v" in params:
+        raise InputError(f"{source}: fit.vt_minus = \"ring\" measures VT- in the SPICE rings, so it cannot also be "
+                         "in fit.parameters; fit another parameter (e.g. [\"v_clamp_v\"]) or drop fit.vt_minus")
+    if "v_clamp_v" in params and not all(c.clamp for c in conditions):
+        raise InputError(f"{source}: fit.parameters has v_clamp_v but conditions.clamp is false (no clamp to fit)")
     bounds = {}
     for p, pair in fit.get("bounds", {}).items():
         if p not in params or not (isinstance(pair, list) and len(pair) == 2 and pair[0] < pair[1]):
@@ -183,7 +206,8 @@ def recipe_from_dict(data: Mapping, source: Path, sha256: str, cell=None) -> Rec
     return Recipe(path=source, sha256=sha256, name=name,
                   output=card["output"], preset=preset, conditions=tuple(conditions), periods=periods,
                   fit_parameters=params, fit_sizes=fit_sizes, validate_sizes=validate, bounds=bounds,
-                  period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)))
+                  period_rel=float(tol.get("period_rel", 0.02)), threshold_vdd=float(tol.get("threshold_vdd", 0.02)),
+                  vt_minus=vt_minus)
 
 
 def card_name(template: str, cond: Conditions, source: Path | str = "recipe") -> str:
@@ -256,6 +280,18 @@ def gate_card(card: ModelCard, backend: str = "shared", timeout_s: float = 600.0
                   "gate_card_time_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     return replace(card, name=f"{card.name}_and2", parameters=params, energy=energy,
                    fit={**card.fit, "gate_step": gate}, provenance=provenance)
+
+
+def _ring_vt_minus(card: ModelCard, rings: Mapping[int, RingFeatures]) -> ModelCard:
+    """``card`` with VT- measured in the SPICE rings: the median over ring sizes of the median x
+    where a firing ends (:attr:`RingFeatures.vt_minus_ring_v`)."""
+    values = [r.vt_minus_ring_v for r in rings.values() if math.isfinite(r.vt_minus_ring_v)]
+    if not values:
+        raise MeasurementError("fit.vt_minus = \"ring\": no ring run recorded where its firings end (no x vectors "
+                               "or no complete firing)")
+    params = dict(card.parameters)
+    params["vt_minus_v"] = replace(params["vt_minus_v"], value=float(np.median(values)), source="measured")
+    return replace(card, parameters=params)
 
 
 def _with(card: ModelCard, **values: float) -> ModelCard:
@@ -345,6 +381,8 @@ def calibrate_point(recipe: Recipe, cond: Conditions, progress: Callable[[str], 
         traces[f"ring{n}"] = run_ring(cond, n, periods=recipe.periods, hop_s=hop_estimate(step))
         rings[n] = measure_ring(cond, n, result=traces[f"ring{n}"])
     card = _measured_card(name, cond, step, vt_plus)
+    if recipe.vt_minus == "ring":
+        card = _ring_vt_minus(card, rings)
     progress(f"{name}: fit")
     card, fit_info = _fit(card, recipe, {n: r.period_s for n, r in rings.items()})
     rows = []
