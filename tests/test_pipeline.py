@@ -243,3 +243,55 @@ def test_power_warning_flags_real_negative_energy_not_interpolation_noise():
     assert _power_warnings(noise, 0.167, 1.03) == []
     assert [w.split(" (")[0] for w in _power_warnings(broken, 0.167, 1.03)] == ["negative energy"]
     assert "engine = \"event\"" in _power_warnings(noise, 28.0, 1.03)[0]  # re-firing: names the check to run
+
+
+def test_gate_lattice_gets_the_shared_neurons_card_from_the_gate_bench(runs):
+    """The small config's lattice uses the gate rule: the card stage also measures the shared
+    neurons' card behind their AND2 gate (`gate_card`: the ring card with the delay the gate adds),
+    the lattice runs with it for the shared neurons, and the report says which card each class uses."""
+    first = runs[0]
+    folder = first.stages["card"].folder
+    card, shared = load_card(folder / "card.json"), load_card(folder / "shared_card.json")
+    added = shared.fit["gate_step"]["delay_added_s"]
+    assert shared.name == f"{card.name}_and2"
+    assert shared.value("delay_s") == pytest.approx(max(card.value("delay_s") + added, 0.0), abs=1e-15)
+    for key in ("vt_plus_v", "vt_minus_v", "tau_s"):
+        assert shared.value(key) == card.value(key)
+    run = load_run(first.stages["lattice"].folder / "run.npz")
+    assert run.shared_card is not None and run.shared_card.name == shared.name
+    cards = _report(first)["lattice"]["cards"]
+    assert f"shared neurons: {shared.name}" in cards and f"private neurons: {card.name}" in cards
+
+
+def test_given_card_takes_a_given_shared_card(tmp_path):
+    """`calibration.shared_card` with a given card: the exact engine sees the shared neurons' own
+    delay (generic_tt_and2: the gate's sharper edge makes it shorter), so the events move; without
+    it every neuron uses the card (the control)."""
+    body = ('name = "given"\n[calibration]\ncard = "generic_tt"\n{extra}[lattice]\nnx = 6\nny = 6\nrule = "gate"\n'
+            '[simulation]\nduration_tau = 60.0\nengine = "event"\n[crosscheck]\nenabled = false\n'
+            '[power]\nenabled = false\n')
+    runs = {}
+    for name, extra in (("with", 'shared_card = "generic_tt_and2"\n'), ("without", "")):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(body.format(extra=extra))
+        result = run_pipeline(load_config(path), cache_dir=tmp_path / "cache", output_dir=tmp_path / name)
+        runs[name] = (load_run(result.stages["lattice"].folder / "run.npz"), _report(result))
+    run, rep = runs["with"]
+    assert run.shared_card.name == "generic_tt_and2" and "shared neurons: generic_tt_and2" in rep["lattice"]["cards"]
+    control, rep0 = runs["without"]
+    assert control.shared_card is None and rep0["lattice"]["cards"] == "every neuron: generic_tt"
+    assert len(run.events) > 100
+    n = min(len(run.events), len(control.events))
+    assert not np.array_equal(run.events.time[:n], control.events.time[:n])
+
+
+@pytest.mark.parametrize("cal,needle", [
+    ('shared_card = "generic_tt_and2"\n', "calibration.shared_card needs calibration.card"),
+    ('card = "generic_tt"\nshared_card = "no_such_card"\n', "calibration.shared_card:"),
+])
+def test_bad_shared_card_settings_name_the_key(tmp_path, cal, needle):
+    path = tmp_path / "c.toml"
+    path.write_text(f'name = "c"\n[calibration]\n{cal}')
+    with pytest.raises(InputError) as info:
+        load_config(path)
+    assert needle in str(info.value)

@@ -56,7 +56,7 @@ SCHEMA: dict[str, dict[str, object]] = {
     "spice": {"backend": str, "timeout_s": float, "periods": int},
     "calibration": {"card": str, "ring_sizes": (list, int), "validate_ring_sizes": (list, int),
                     "period_rel": float, "threshold_vdd": float, "allow_out_of_tolerance": bool,
-                    "fit_parameters": (list, str), "vt_minus": str},
+                    "fit_parameters": (list, str), "vt_minus": str, "shared_card": str},
     "lattice": {**_LATTICE_KEYS, "rule": str},
     "simulation": fields_of(SimConfig, exclude=("tau_spread",)),
     "metrics": {"n_times": int, "t_first_tau": float, "ss_fraction": float, "snapshots": int},
@@ -164,6 +164,8 @@ def _calibration(sec: dict, cond, name: str, source: Path, sha: str) -> tuple[Pa
     from hwsim.model.calibrate import recipe_from_dict
 
     cal = sec["calibration"]
+    if "shared_card" in cal:
+        _check_shared_card(cal, source)
     if "card" in cal:
         from hwsim.model.card import load_card
 
@@ -248,6 +250,20 @@ def _crosscheck_spec(cc: dict, source: Path):
     return spec
 
 
+def _check_shared_card(cal: dict, source: Path) -> None:
+    """``[calibration] shared_card`` goes with a given ``card`` (a calibration measures its own
+    behind the AND gate) and must load."""
+    from hwsim.model.card import load_card
+
+    if "card" not in cal:
+        raise InputError(f"{source}: calibration.shared_card needs calibration.card (when the pipeline calibrates "
+                         "the cell it measures the shared neurons' card itself, behind their AND gate)")
+    try:
+        load_card(cal["shared_card"])
+    except InputError as exc:
+        raise InputError(f"{source}: calibration.shared_card: {exc}") from None
+
+
 def _card_path(name_or_path: str) -> Path:
     from hwsim.model.card import find_card
 
@@ -274,6 +290,8 @@ def _card_stage(cfg: PipelineConfig, folder: Path, progress: Callable[[str], Non
 
     if cfg.recipe is None:
         save_card(load_card(cfg.card_file), folder / "card.json")
+        if "shared_card" in cfg.sections["calibration"]:
+            save_card(load_card(cfg.sections["calibration"]["shared_card"]), folder / "shared_card.json")
         return
     traces: dict = {}
     cal = calibrate_point(cfg.recipe, cfg.conditions, progress, name=cfg.recipe.name, traces=traces)
@@ -285,6 +303,28 @@ def _card_stage(cfg: PipelineConfig, folder: Path, progress: Callable[[str], Non
                                f"= true to go on with it):\n{residual_table_text(cal)}")
     save_card(cal.card, folder / "card.json")
     np.savez_compressed(folder / "traces.npz", **_waveforms(traces, cfg))
+    if needs_gate_card(cfg):
+        from hwsim.model.calibrate import gate_card
+
+        progress("the shared neurons' card: the gate bench")
+        save_card(gate_card(cal.card, cfg.conditions.backend, cfg.conditions.timeout_s), folder / "shared_card.json")
+
+
+def needs_gate_card(cfg: PipelineConfig) -> bool:
+    """Whether the card stage measures a card of its own for shared neurons: the lattice or the
+    cross-check uses the gate rule with shared neurons, on the built-in cell (the gate bench puts
+    an AND2 in front of nv_neuron)."""
+    specs = [cfg.lattice] + ([cfg.crosscheck_spec] if cfg.crosscheck_spec is not None else [])
+    gated = any(spec.rule == "gate" and spec.shared > 0 for spec in specs)
+    return gated and cfg.recipe is not None and cfg.conditions.cell is None
+
+
+def shared_card_of(card_folder: Path):
+    """The shared neurons' card the card stage wrote, or None (every neuron uses card.json)."""
+    from hwsim.model.card import load_card
+
+    path = card_folder / "shared_card.json"
+    return load_card(path) if path.exists() else None
 
 
 def _resample(t: np.ndarray, window: tuple[float, float], points: int, **signals) -> dict:
@@ -314,7 +354,7 @@ def _waveforms(traces: dict, cfg: PipelineConfig, points: int = 6000) -> dict:
     return out
 
 
-def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None:
+def _lattice_stage(cfg: PipelineConfig, card, shared, folder: Path, quiet: bool) -> None:
     from tqdm import tqdm
 
     from hwsim.lattice.simulate import save_run, simulate
@@ -325,7 +365,7 @@ def _lattice_stage(cfg: PipelineConfig, card, folder: Path, quiet: bool) -> None
     n_steps = config.n_steps(card)
     with tqdm(total=n_steps, desc=f"  lattice {lattice.n_neurons} neurons ({config.engine})", unit="step",
               unit_scale=True, leave=False, disable=quiet) as bar:
-        run = simulate(card, lattice, config, progress=lambda steps, *_: bar.update(steps))
+        run = simulate(card, lattice, config, progress=lambda steps, *_: bar.update(steps), shared_card=shared)
     save_run(run, folder / "run.npz")
 
 
@@ -397,13 +437,13 @@ def _analysis_stage(cfg: PipelineConfig, card, run_file: Path, folder: Path) -> 
             write_json_atomic(folder / "ring_energy.json", ring_energy_check(card, sizes))
 
 
-def _crosscheck_stage(cfg: PipelineConfig, card, folder: Path) -> None:
+def _crosscheck_stage(cfg: PipelineConfig, card, shared, folder: Path) -> None:
     from hwsim.app.writers import write_crosscheck
     from hwsim.checks.crosscheck import crosscheck
 
     duration = cfg.sections["crosscheck"].get("duration_tau", 60.0) * card.value("tau_s")
     cc = crosscheck(card, cfg.crosscheck_spec, duration, backend=cfg.conditions.backend,
-                    timeout_s=max(cfg.conditions.timeout_s, 900.0))
+                    timeout_s=max(cfg.conditions.timeout_s, 900.0), shared_card=shared)
     write_crosscheck(cc, folder)
 
 
@@ -454,20 +494,22 @@ def run_pipeline(cfg: PipelineConfig, *, cache_dir: str | Path | None = None, ou
     sec = cfg.sections
     if cfg.recipe is not None:
         card_inputs = {"circuit": cfg.conditions.to_dict(), "spice": sec["spice"], "calibration": sec["calibration"],
-                       "netlists": netlist_hashes()}
+                       "netlists": netlist_hashes(), "gate_card": needs_gate_card(cfg)}
     else:
-        card_inputs = {"card_sha256": hashlib.sha256(cfg.card_file.read_bytes()).hexdigest()}
+        given = sec["calibration"].get("shared_card")
+        card_inputs = {"card_sha256": hashlib.sha256(cfg.card_file.read_bytes()).hexdigest(),
+                       "shared_card_sha256": given and hashlib.sha256(_card_path(given).read_bytes()).hexdigest()}
     card_stage = _stage(store, result, "card", card_inputs,
                         lambda f: _card_stage(cfg, f, lambda m: progress("card", m)), progress)
-    card = load_card(card_stage.folder / "card.json")
+    card, shared = load_card(card_stage.folder / "card.json"), shared_card_of(card_stage.folder)
     lat_stage = _stage(store, result, "lattice", {"card": card_stage.key, "lattice": vars(cfg.lattice),
                                                  "simulation": sec["simulation"]},
-                       lambda f: _lattice_stage(cfg, card, f, quiet), progress)
+                       lambda f: _lattice_stage(cfg, card, shared, f, quiet), progress)
     _stage(store, result, "analysis", {"lattice": lat_stage.key, "metrics": sec["metrics"], "power": sec["power"]},
            lambda f: _analysis_stage(cfg, card, lat_stage.folder / "run.npz", f), progress)
     if cfg.crosscheck_spec is not None:
         _stage(store, result, "crosscheck", {"card": card_stage.key, "crosscheck": sec["crosscheck"]},
-               lambda f: _crosscheck_stage(cfg, card, f), progress)
+               lambda f: _crosscheck_stage(cfg, card, shared, f), progress)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = Path(output_dir) if output_dir is not None else \
         Path(sec["report"].get("output_dir", "reports")) / f"{stamp}_{cfg.name}"

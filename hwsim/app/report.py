@@ -207,7 +207,16 @@ def lattice_summary(run, lattice, tau_s: float) -> dict:
             "rings": lattice.n_rings, "edges": int(len(lattice.network.src)), "duration_s": run.n_steps * run.dt,
             "duration_tau": run.n_steps * run.dt / tau_s, "dt_s": run.dt, "events": len(run.events),
             "engine": run.config.engine, "target": run.config.target, "seed": run.config.seed,
-            "init": run.config.init, "sim_wall_s": run.wall_s}
+            "init": run.config.init, "sim_wall_s": run.wall_s, "cards": cards_of_classes(run)}
+
+
+def cards_of_classes(run) -> str:
+    """Which card each neuron class of ``run`` uses, with the shared neurons' delay when it differs."""
+    if run.shared_card is None:
+        return f"every neuron: {run.card.name}"
+    extra = run.shared_card.value("delay_s") - run.card.value("delay_s")
+    return (f"private neurons: {run.card.name}; shared neurons: {run.shared_card.name} "
+            f"(delay {run.shared_card.value('delay_s') * 1e12:.0f} ps, {extra * 1e12:+.0f} ps)")
 
 
 def _lattice_section(inp: _Inputs, fig_dir: Path, tables: dict) -> dict:
