@@ -38,6 +38,16 @@ done
 run tt_square3_open_uniform_and2_event sky130_tt square 3 open uniform sky130_tt_and2 event
 run tt_triangular2_open_uniform_and2_event sky130_tt triangular 2 open uniform sky130_tt_and2 event
 run tt_honeycomb2_open_uniform_and2_event sky130_tt honeycomb 2 open uniform sky130_tt_and2 event
+# the keeper cell (netlists/cells/examples/schmitt_keeper_sky130.sp, cards from
+# calibration/sky130_keeper.toml): the alternating orientation that fails with the built-in cell
+run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
+run keeper_tt_square2_open_uniform          sky130_keeper_tt square 2 open uniform
+run keeper_ss_square2_open_alternating      sky130_keeper_ss square 2 open alternating
+run keeper_ff_square2_open_alternating      sky130_keeper_ff square 2 open alternating
+run keeper_tt_honeycomb2_open_alternating   sky130_keeper_tt honeycomb 2 open alternating
+run keeper_tt_triangular2_open_alternating  sky130_keeper_tt triangular 2 open alternating
+run keeper_tt_square3_open_alternating      sky130_keeper_tt square 3 open alternating
+run keeper_tt_square4_periodic_alternating  sky130_keeper_tt square 4 periodic alternating
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
 from pathlib import Path
