@@ -42,10 +42,15 @@ run tt_honeycomb2_open_uniform_and2_event sky130_tt honeycomb 2 open uniform sky
 # calibration/sky130_keeper.toml): the alternating orientation that fails with the built-in cell
 run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
 run keeper_tt_square2_open_uniform          sky130_keeper_tt square 2 open uniform
+run keeper_tt_square2_open_alternating_event sky130_keeper_tt square 2 open alternating "" event
+run keeper_tt_square2_open_uniform_event     sky130_keeper_tt square 2 open uniform "" event
+run keeper_ss_square2_open_alternating_event sky130_keeper_ss square 2 open alternating "" event
+run keeper_ff_square2_open_alternating_event sky130_keeper_ff square 2 open alternating "" event
 run keeper_ss_square2_open_alternating      sky130_keeper_ss square 2 open alternating
 run keeper_ff_square2_open_alternating      sky130_keeper_ff square 2 open alternating
-run keeper_tt_honeycomb2_open_alternating   sky130_keeper_tt honeycomb 2 open alternating
 run keeper_tt_triangular2_open_alternating  sky130_keeper_tt triangular 2 open alternating
+# (honeycomb lattices have no alternating orientation: hexagonal plaquettes form a triangular graph)
+# not run yet (2026-12-04: stopped for time; the triangular case alone took 1 265 s):
 run keeper_tt_square3_open_alternating      sky130_keeper_tt square 3 open alternating
 run keeper_tt_square4_periodic_alternating  sky130_keeper_tt square 4 periodic alternating
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
