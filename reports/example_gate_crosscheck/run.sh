@@ -39,20 +39,18 @@ run tt_square3_open_uniform_and2_event sky130_tt square 3 open uniform sky130_tt
 run tt_triangular2_open_uniform_and2_event sky130_tt triangular 2 open uniform sky130_tt_and2 event
 run tt_honeycomb2_open_uniform_and2_event sky130_tt honeycomb 2 open uniform sky130_tt_and2 event
 # the keeper cell (netlists/cells/examples/schmitt_keeper_sky130.sp, cards from
-# calibration/sky130_keeper.toml): the alternating orientation that fails with the built-in cell
-run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
-run keeper_tt_square2_open_uniform          sky130_keeper_tt square 2 open uniform
+# calibration/sky130_keeper.toml): the alternating orientation that fails with the built-in cell,
+# with the exact engine (the cards' delays)
 run keeper_tt_square2_open_alternating_event sky130_keeper_tt square 2 open alternating "" event
-run keeper_tt_square2_open_uniform_event     sky130_keeper_tt square 2 open uniform "" event
 run keeper_ss_square2_open_alternating_event sky130_keeper_ss square 2 open alternating "" event
 run keeper_ff_square2_open_alternating_event sky130_keeper_ff square 2 open alternating "" event
-run keeper_ss_square2_open_alternating      sky130_keeper_ss square 2 open alternating
-run keeper_ff_square2_open_alternating      sky130_keeper_ff square 2 open alternating
-run keeper_tt_triangular2_open_alternating  sky130_keeper_tt triangular 2 open alternating
+run keeper_tt_square2_open_uniform_event     sky130_keeper_tt square 2 open uniform "" event
+# not run yet with this cell (2026-12-04, stopped for time):
+# run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
+# run keeper_tt_triangular2_open_alternating_event sky130_keeper_tt triangular 2 open alternating "" event
+# run keeper_tt_square3_open_alternating_event sky130_keeper_tt square 3 open alternating "" event
+# run keeper_tt_square4_periodic_alternating_event sky130_keeper_tt square 4 periodic alternating "" event
 # (honeycomb lattices have no alternating orientation: hexagonal plaquettes form a triangular graph)
-# not run yet (2026-12-04: stopped for time; the triangular case alone took 1 265 s):
-run keeper_tt_square3_open_alternating      sky130_keeper_tt square 3 open alternating
-run keeper_tt_square4_periodic_alternating  sky130_keeper_tt square 4 periodic alternating
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
 from pathlib import Path
