@@ -156,6 +156,10 @@ BAD = {
     "crosscheck gate with eps": ("[crosscheck]\nrule = \"gate\"\ncoupling_weight = 0.3\n",
                                  "[crosscheck] lattice rule: the gate rule"),
     "not toml": ("[lattice\n", "not valid TOML"),
+    "fit an unfittable parameter": ("[calibration]\nfit_parameters = [\"c_f\"]\n", "'c_f' cannot be fitted"),
+    "unknown vt_minus source": ("[calibration]\nfit_parameters = [\"v_clamp_v\"]\nvt_minus = \"<b>\"\n",
+                                "fit.vt_minus: '<b>' unknown"),
+    "vt_minus from the ring and fitted": ("[calibration]\nvt_minus = \"ring\"\n", "cannot also be in fit.parameters"),
 }
 
 
