@@ -14,8 +14,10 @@ here, mostly cache misses):
   of different delays: an edge that lands before the last ones queued is inserted before them);
 - **threshold crossings**: each firing neuron has exactly one, moved whenever an input changes
   its x: a calendar queue (buckets of width ``w`` over a horizon of a few tau, each a doubly
-  linked list threaded through per-neuron arrays), O(1) insert, move and remove; the next
-  crossing is the earliest entry of the current bucket.
+  linked list threaded through per-neuron arrays and kept sorted by time), insert walking back
+  from the bucket's tail (a few entries; O(1) for the thousands of crossings at one instant of a
+  synchronised lattice, which an unsorted bucket made quadratic), O(1) move and remove; the next
+  crossing is the head of the current bucket.
 
 Entries at one instant pop in the order they were scheduled (a sequence number), as in the
 reference. What is kept is chosen by ``record``: every output edge, or only those of some neurons
@@ -89,40 +91,50 @@ _class_of = _class_of_overload()
 
 @jit_inline
 def _bucket_min(k_abs, mask, head, s):
-    """The earliest crossing in absolute bucket ``k_abs`` (-1 if none of this bucket's year)."""
-    best = -1
-    j = head[k_abs & mask]
-    while j != -1:
-        if s[j, C_B] == k_abs and (best == -1 or s[j, C_T] < s[best, C_T]
-                                   or (s[j, C_T] == s[best, C_T] and s[j, C_SEQ] < s[best, C_SEQ])):
-            best = j
-        j = np.int64(s[j, NXT])
-    return best
+    """The earliest crossing in absolute bucket ``k_abs`` (-1 if none of this bucket's year): the
+    head of the bucket's list, which is kept sorted."""
+    j = head[k_abs & mask, 0]
+    return j if j != -1 and s[j, C_B] == k_abs else -1
 
 
 @jit_inline
 def _cal_remove(j, mask, head, s):
     """Unlink neuron j's crossing from its bucket."""
+    b = np.int64(s[j, C_B]) & mask
     p, q = np.int64(s[j, PRV]), np.int64(s[j, NXT])
     if p == -1:
-        head[np.int64(s[j, C_B]) & mask] = q
+        head[b, 0] = q
     else:
         s[p, NXT] = q
-    if q != -1:
+    if q == -1:
+        head[b, 1] = p
+    else:
         s[q, PRV] = p
     s[j, C_B] = -1.0
 
 
 @jit_inline
 def _cal_insert(j, t, seq, inv_w, mask, head, s):
-    """Link neuron j's crossing at time t into its bucket."""
+    """Link neuron j's crossing at time t into its bucket's list, sorted by (time, sequence): walks
+    back from the tail (O(1) for crossings scheduled in time order, e.g. a synchronised lattice's
+    many crossings at one instant; a few entries otherwise)."""
     b = np.int64(t * inv_w)
     s[j, C_T], s[j, C_SEQ], s[j, C_B] = t, seq, b
-    h = head[b & mask]
-    s[j, NXT], s[j, PRV] = h, -1.0
-    if h != -1:
-        s[h, PRV] = j
-    head[b & mask] = j
+    slot = b & mask
+    p = head[slot, 1]
+    while p != -1 and (s[p, C_T] > t or (s[p, C_T] == t and s[p, C_SEQ] > seq)):
+        p = np.int64(s[p, PRV])
+    if p == -1:
+        q = head[slot, 0]
+        head[slot, 0] = j
+    else:
+        q = np.int64(s[p, NXT])
+        s[p, NXT] = j
+    s[j, PRV], s[j, NXT] = p, q
+    if q == -1:
+        head[slot, 1] = j
+    else:
+        s[q, PRV] = j
 
 
 @jit_inline
@@ -248,7 +260,7 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls,
             break
         t_now = t
         pops += 1
-        ahead = head[(k_abs + _CAL_AHEAD) & mask]  # a crossing coming soon: start reading its row
+        ahead = head[(k_abs + _CAL_AHEAD) & mask, 0]  # a crossing coming soon: start reading its row
         if ahead != -1:
             prefetch(rows, ahead * 8)
         if crossing:  # a firing neuron's x decays through VT-: it returns to rest after the delay
@@ -310,7 +322,7 @@ def _fanout(net, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 def _queues(x0: np.ndarray, taus: np.ndarray, fan: int) -> tuple:
     """Empty queues for neurons at x0 (V) with time constants taus: (state rows, buckets, 1 /
-    bucket width, bucket heads, FIFO arrays (time, sequence, neuron, kind), counters ``q``)."""
+    bucket width, bucket (head, tail) pairs, FIFO arrays (time, sequence, neuron, kind), counters ``q``)."""
     n = len(taus)
     st = _state_rows(n)
     st[:, X], st[:, TAU], st[:, C_B], st[:, NXT], st[:, PRV] = x0, taus, -1, -1, -1
@@ -320,7 +332,7 @@ def _queues(x0: np.ndarray, taus: np.ndarray, fan: int) -> tuple:
     fifo = [np.empty(fcap), np.empty(fcap, np.int64), np.empty(fcap, np.int64), np.empty(fcap, np.int8)]
     q = np.zeros(10, np.int64)
     q[9:10].view(np.float64)[0] = -1.0
-    return st, nb, inv_w, np.full(nb, -1, np.int64), fifo, q
+    return st, nb, inv_w, np.full((nb, 2), -1, np.int64), fifo, q
 
 
 def _grow_fifo(fifo: list[np.ndarray], q: np.ndarray) -> list[np.ndarray]:

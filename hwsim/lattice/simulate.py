@@ -397,11 +397,13 @@ def _run_exact(config: SimConfig, card, lattice: Lattice, d: Discretised, st, n_
 
 
 def save_run(run: LatticeRun, path: str | Path) -> Path:
-    """Save ``run`` as NPZ: arrays ``event_step`` (int64; ``event_time``, float64 in card time units,
-    for the exact event engine, which has no steps), ``event_neuron`` (int32), ``event_kind`` (int8,
-    +1 fire / -1 rest), ``x0``, ``firing0``, ``final_x``, ``final_firing``, ``ring_orbit`` (int,
-    only for runs that kept the reference neurons' events), and ``meta`` (a JSON
-    string: dt, n_steps, wall_s, info, lattice spec, config, and the full card)."""
+    """Save ``run`` as an uncompressed NPZ (events compress only 1.3-1.6x while zlib costs more CPU
+    time than a million-neuron run itself: BENCHMARKS.md). Arrays: ``event_step`` (int64; or
+    ``event_time``, float64 in card time units, for the exact event engine, which has no steps),
+    ``event_neuron`` (int32), ``event_kind`` (int8, +1 fire / -1 rest), ``x0``, ``firing0``,
+    ``final_x``, ``final_firing``, ``ring_orbit`` (int, only for runs that kept the reference
+    neurons' events), and ``meta`` (a JSON string: dt, n_steps, wall_s, info, lattice spec, config,
+    and the full card)."""
     meta = {"format": "hwsim.lattice_run/2", "dt": run.dt, "n_steps": run.n_steps, "wall_s": run.wall_s,
             "info": run.info, "spec": run.spec.to_dict(), "config": asdict(run.config),
             "card": json.loads(card_to_json(run.card))}
@@ -411,7 +413,7 @@ def save_run(run: LatticeRun, path: str | Path) -> Path:
         when = {"event_step": run.events.step} if run.events.step is not None else {"event_time": run.events.time}
         if run.ring_orbit is not None:
             when["ring_orbit"] = run.ring_orbit
-        np.savez_compressed(tmp, **when, event_neuron=run.events.neuron, event_kind=run.events.kind, x0=run.x0,
+        np.savez(tmp, **when, event_neuron=run.events.neuron, event_kind=run.events.kind, x0=run.x0,
                             firing0=run.firing0, final_x=run.final_x, final_firing=run.final_firing,
                             meta=np.array(json.dumps(meta, sort_keys=True)))
     return Path(path)
