@@ -7,11 +7,15 @@ orientation) in ngspice with sky130 for N_PERIODS ring periods, at the nominal p
 - ``gate``: the AND-gate input stage (netlists/cells/and_gate.sp) in front of every shared neuron,
   built-in Schmitt cell, card sky130_tt, rule gate;
 - ``lowvt``: capacitive inputs into a re-sized low-VT+ Schmitt
-  (netlists/cells/examples/schmitt_lowvt_sky130.sp), card sky130_lowvt_tt, rule capacitive.
+  (netlists/cells/examples/schmitt_lowvt_sky130.sp), card sky130_lowvt_tt, rule capacitive;
+- ``keeper``: the AND-gate input stage in front of the keeper Schmitt cell
+  (netlists/cells/examples/schmitt_keeper_sky130.sp), card sky130_keeper_tt, rule gate, with the
+  **alternating** orientation it was made for (the others: uniform).
 
 Usage (from the repository root; one design per process, so two cores run both at once):
     .venv/bin/python reports/example_robustness/run.py gate [N_PERIODS]
     .venv/bin/python reports/example_robustness/run.py lowvt [N_PERIODS]
+    .venv/bin/python reports/example_robustness/run.py keeper [N_PERIODS]
     .venv/bin/python reports/example_robustness/run.py table
 """
 
@@ -30,9 +34,12 @@ from hwsim.model.card import load_card
 HERE = Path(__file__).resolve().parent
 DESIGNS = {
     "gate": ("sky130_tt", "gate", "AND2 (NAND2 + inverter) into one 1 pF capacitor, built-in Schmitt cell",
-             ("cells/schmitt.sp", "schmitt_inv"), ("cells/and_gate.sp", "and2")),
+             ("cells/schmitt.sp", "schmitt_inv"), ("cells/and_gate.sp", "and2"), "uniform"),
     "lowvt": ("sky130_lowvt_tt", "capacitive", "two 1 pF capacitors into a low-VT+ Schmitt (VT+ 0.42 VDD)",
-              ("cells/examples/schmitt_lowvt_sky130.sp", "schmitt_lowvt"), None),
+              ("cells/examples/schmitt_lowvt_sky130.sp", "schmitt_lowvt"), None, "uniform"),
+    "keeper": ("sky130_keeper_tt", "gate", "AND2 into one 1 pF capacitor, keeper Schmitt cell (VT+ 1.37 V), "
+               "alternating orientation", ("cells/examples/schmitt_keeper_sky130.sp", "schmitt_keeper"),
+               ("cells/and_gate.sp", "and2"), "alternating"),
 }
 
 
@@ -44,8 +51,8 @@ def transistors(path: str, subckt: str) -> int:
 
 
 def run(name: str, n_periods: float) -> None:
-    card, rule, about, cell, gate = DESIGNS[name]
-    spec = LatticeSpec(nx=2, ny=2, shared=1, orientation="uniform", boundary="open", rule=rule)
+    card, rule, about, cell, gate, orientation = DESIGNS[name]
+    spec = LatticeSpec(nx=2, ny=2, shared=1, orientation=orientation, boundary="open", rule=rule)
     start = time.time()
     rows = robustness(load_card(card), spec, n_periods=n_periods, progress=lambda v: print(name, v, flush=True))
     n_cell, n_gate = transistors(*cell), (transistors(*gate) if gate else 0)
