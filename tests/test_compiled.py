@@ -165,18 +165,29 @@ def test_reference_record_keeps_what_the_phase_metrics_use(engine, tmp_path):
     assert np.array_equal(back.ring_orbit, ref.ring_orbit) and back.n_firings == ref.n_firings
 
 
-def test_calendar_buckets_stay_sorted_and_pop_the_earliest_crossing():
-    """The event engine's calendar (sorted bucket lists, insert from the tail): after random
-    inserts, moves and removes, with many exact ties as in a synchronised lattice, every bucket's
-    list runs in (time, sequence) order with consistent links and tail, and ``_bucket_min`` gives the
-    same crossing as a brute-force minimum over the linked entries of that bucket's year while the
-    buckets are drained in time order."""
+def test_calendar_pops_the_earliest_crossing_with_many_ties():
+    """The event engine's calendar (per bucket an unsorted list and a sorted one that long unsorted
+    lists move into): after random inserts, moves and removes, with many exact ties as in a
+    synchronised lattice, every list's links are consistent, the sorted lists run in (time,
+    sequence) order with the right tail, and draining the buckets in time order with
+    ``_bucket_min`` gives the same crossing at each step as a brute-force minimum."""
     from hwsim.lattice.exact import C_B, C_SEQ, C_T, NXT, PRV, _bucket_min, _cal_insert, _cal_remove, _state_rows
 
     rng = np.random.default_rng(3)
     n, nb, inv_w = 400, 16, 4.0
-    s, head = _state_rows(n), np.full((nb, 2), -1, np.int64)
+    s, head = _state_rows(n), np.full(3 * nb, -1, np.int64)  # unsorted heads, sorted heads, sorted tails
     s[:, C_B], s[:, NXT], s[:, PRV] = -1, -1, -1
+
+    def walk(first, end):  # end: the marker of a list's ends (-1 unsorted, -2 sorted)
+        j, prev, keys = first, end, []
+        while j >= 0:
+            assert s[j, PRV] == prev
+            keys.append((s[j, C_T], s[j, C_SEQ]))
+            prev, j = j, int(s[j, NXT])
+        assert j == end or not keys
+        return keys, prev
+
+    sorted_seen = 0
     for seq in range(20_000):
         j = int(rng.integers(n))
         if s[j, C_B] >= 0:
@@ -184,18 +195,15 @@ def test_calendar_buckets_stay_sorted_and_pop_the_earliest_crossing():
         if rng.random() < 0.8:  # half of the times on a coarse grid: exact ties
             t = float(rng.integers(0, 40)) / 8 if rng.random() < 0.5 else float(rng.uniform(0, 5))
             _cal_insert(j, t, seq, inv_w, nb - 1, head, s)
-    linked = np.flatnonzero(s[:, C_B] >= 0)
-    assert len(linked) > 100
-    seen = 0
+        if seq % 97 == 0:  # a scan now and then moves a long unsorted list into the sorted one
+            _bucket_min(int(rng.integers(0, 21)), nb - 1, head, s)
     for slot in range(nb):
-        j, prev, keys = head[slot, 0], -1, []
-        while j != -1:
-            assert s[j, PRV] == prev and int(s[j, C_B]) % nb == slot
-            keys.append((s[j, C_T], s[j, C_SEQ]))
-            prev, j = j, int(s[j, NXT])
-        assert head[slot, 1] == prev and keys == sorted(keys)
-        seen += len(keys)
-    assert seen == len(linked)
+        unsorted, _ = walk(head[slot], -1)
+        keys, last = walk(head[nb + slot], -2)
+        assert head[2 * nb + slot] == (last if keys else -1) and keys == sorted(keys)
+        sorted_seen += len(keys)
+        assert len(unsorted) + len(keys) == int(np.sum((s[:, C_B] >= 0) & (s[:, C_B] % nb == slot)))
+    assert sorted_seen > 50
     for k_abs in range(int(5 * inv_w) + 1):  # drained in time order, as the engine does
         while True:
             mine = [j for j in range(n) if s[j, C_B] == k_abs]

@@ -13,11 +13,13 @@ here, mostly cache misses):
   order, so with one delay they arrive in time order: a FIFO ring buffer, O(1) (neuron classes
   of different delays: an edge that lands before the last ones queued is inserted before them);
 - **threshold crossings**: each firing neuron has exactly one, moved whenever an input changes
-  its x: a calendar queue (buckets of width ``w`` over a horizon of a few tau, each a doubly
-  linked list threaded through per-neuron arrays and kept sorted by time), insert walking back
-  from the bucket's tail (a few entries; O(1) for the thousands of crossings at one instant of a
-  synchronised lattice, which an unsorted bucket made quadratic), O(1) move and remove; the next
-  crossing is the head of the current bucket.
+  its x: a calendar queue (buckets of width ``w`` over a horizon of a few tau, each two doubly
+  linked lists threaded through per-neuron arrays), O(1) insert (into the unsorted list), move
+  and remove; the next crossing is the earliest of the current bucket's unsorted list (a few
+  entries, scanned) and the head of its sorted list. A scan that finds more than
+  ``_SORT_AFTER`` unsorted entries (a synchronised lattice puts thousands of crossings at one
+  instant, and rescanning them at each pop was quadratic) moves them into the sorted list, oldest
+  first, walking back from its tail: O(1) each for crossings scheduled in time order.
 
 Entries at one instant pop in the order they were scheduled (a sequence number), as in the
 reference. What is kept is chosen by ``record``: every output edge, or only those of some neurons
@@ -49,6 +51,8 @@ _SLICE_POPS = 2_000_000
 _AHEAD = 16
 #: How many calendar buckets ahead it starts reading the rows of coming crossings.
 _CAL_AHEAD = 3
+#: A bucket's unsorted list longer than this at a scan moves into the bucket's sorted list.
+_SORT_AFTER = 16
 #: The calendar covers this many tau ahead (crossings lie at most tau ln(x_max / VT-) ahead).
 _HORIZON_TAU = 4.0
 
@@ -64,6 +68,8 @@ class EventStats(dict):
 # absolute bucket (-1: none, the neuron rests) and list links (-1: none). Integers are stored as
 # float64, exact below 2^53.
 X, T_LAST, TAU, C_T, C_SEQ, C_B, NXT, PRV = range(8)
+# Calendar: ``head`` holds for nb buckets the unsorted lists' heads [0, nb), the sorted lists'
+# heads [nb, 2 nb) and their tails [2 nb, 3 nb); the unsorted heads, used at every insert, stay compact.
 # Per-class constants (rows of ``par``, one per neuron class): VT+, VT- (V), delay (s), clamp floor (V).
 VTP, VTM, DELAY, FLOOR = range(4)
 
@@ -90,51 +96,90 @@ _class_of = _class_of_overload()
 
 
 @jit_inline
+def _before(a, b, s):
+    """Whether crossing a comes before crossing b: earlier time, or the same time and sequence."""
+    return s[a, C_T] < s[b, C_T] or (s[a, C_T] == s[b, C_T] and s[a, C_SEQ] < s[b, C_SEQ])
+
+
+@jit_inline
+def _sorted_insert(j, slot, head, s):
+    """Link neuron j's crossing (time, sequence and bucket already set) into bucket ``slot``'s
+    sorted list, walking back from its tail."""
+    nb = len(head) // 3
+    p = head[2 * nb + slot]
+    while p >= 0 and _before(j, p, s):
+        p = np.int64(s[p, PRV])
+    if p < 0:
+        q = head[nb + slot]
+        head[nb + slot] = j
+        s[j, PRV] = -2.0
+    else:
+        q = np.int64(s[p, NXT])
+        s[p, NXT] = j
+        s[j, PRV] = p
+    if q < 0:
+        head[2 * nb + slot] = j
+        s[j, NXT] = -2.0
+    else:
+        s[j, NXT] = q
+        s[q, PRV] = j
+
+
+@jit_inline
 def _bucket_min(k_abs, mask, head, s):
     """The earliest crossing in absolute bucket ``k_abs`` (-1 if none of this bucket's year): the
-    head of the bucket's list, which is kept sorted."""
-    j = head[k_abs & mask, 0]
-    return j if j != -1 and s[j, C_B] == k_abs else -1
+    smaller of the unsorted list's minimum and the sorted list's head. An unsorted list longer
+    than _SORT_AFTER (many crossings at nearly one instant) moves into the sorted list."""
+    slot = k_abs & mask
+    best, count, last = -1, 0, -1
+    j = head[slot]
+    while j != -1:
+        if s[j, C_B] == k_abs and (best == -1 or _before(j, best, s)):
+            best = j
+        count += 1
+        last = j
+        j = np.int64(s[j, NXT])
+    if count > _SORT_AFTER:  # oldest first, so that crossings scheduled in time order append at the tail
+        head[slot] = -1
+        best = -1
+        while last != -1:
+            j, last = last, np.int64(s[last, PRV])
+            _sorted_insert(j, slot, head, s)
+    h = head[mask + 1 + slot]
+    if h != -1 and s[h, C_B] == k_abs and (best == -1 or _before(h, best, s)):
+        best = h
+    return best
 
 
 @jit_inline
 def _cal_remove(j, mask, head, s):
-    """Unlink neuron j's crossing from its bucket."""
-    b = np.int64(s[j, C_B]) & mask
+    """Unlink neuron j's crossing from its bucket (either list: the sorted list's ends are marked
+    by -2 in PRV / NXT, the unsorted list's by -1)."""
+    slot = np.int64(s[j, C_B]) & mask
     p, q = np.int64(s[j, PRV]), np.int64(s[j, NXT])
-    if p == -1:
-        head[b, 0] = q
-    else:
+    if p >= 0:
         s[p, NXT] = q
-    if q == -1:
-        head[b, 1] = p
+    elif p == -1:
+        head[slot] = q
     else:
+        head[mask + 1 + slot] = q if q >= 0 else -1
+    if q >= 0:
         s[q, PRV] = p
+    elif q == -2:
+        head[2 * (mask + 1) + slot] = p if p >= 0 else -1
     s[j, C_B] = -1.0
 
 
 @jit_inline
 def _cal_insert(j, t, seq, inv_w, mask, head, s):
-    """Link neuron j's crossing at time t into its bucket's list, sorted by (time, sequence): walks
-    back from the tail (O(1) for crossings scheduled in time order, e.g. a synchronised lattice's
-    many crossings at one instant; a few entries otherwise)."""
+    """Link neuron j's crossing at time t into its bucket's unsorted list (O(1))."""
     b = np.int64(t * inv_w)
     s[j, C_T], s[j, C_SEQ], s[j, C_B] = t, seq, b
-    slot = b & mask
-    p = head[slot, 1]
-    while p != -1 and (s[p, C_T] > t or (s[p, C_T] == t and s[p, C_SEQ] > seq)):
-        p = np.int64(s[p, PRV])
-    if p == -1:
-        q = head[slot, 0]
-        head[slot, 0] = j
-    else:
-        q = np.int64(s[p, NXT])
-        s[p, NXT] = j
-    s[j, PRV], s[j, NXT] = p, q
-    if q == -1:
-        head[slot, 1] = j
-    else:
-        s[q, PRV] = j
+    h = head[b & mask]
+    s[j, NXT], s[j, PRV] = h, -1.0
+    if h != -1:
+        s[h, PRV] = j
+    head[b & mask] = j
 
 
 @jit_inline
@@ -260,7 +305,7 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls,
             break
         t_now = t
         pops += 1
-        ahead = head[(k_abs + _CAL_AHEAD) & mask, 0]  # a crossing coming soon: start reading its row
+        ahead = head[(k_abs + _CAL_AHEAD) & mask]  # a crossing coming soon: start reading its row
         if ahead != -1:
             prefetch(rows, ahead * 8)
         if crossing:  # a firing neuron's x decays through VT-: it returns to rest after the delay
@@ -322,7 +367,7 @@ def _fanout(net, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 def _queues(x0: np.ndarray, taus: np.ndarray, fan: int) -> tuple:
     """Empty queues for neurons at x0 (V) with time constants taus: (state rows, buckets, 1 /
-    bucket width, bucket (head, tail) pairs, FIFO arrays (time, sequence, neuron, kind), counters ``q``)."""
+    bucket width, bucket list ends (see ``head`` above), FIFO arrays (time, sequence, neuron, kind), counters ``q``)."""
     n = len(taus)
     st = _state_rows(n)
     st[:, X], st[:, TAU], st[:, C_B], st[:, NXT], st[:, PRV] = x0, taus, -1, -1, -1
@@ -332,7 +377,7 @@ def _queues(x0: np.ndarray, taus: np.ndarray, fan: int) -> tuple:
     fifo = [np.empty(fcap), np.empty(fcap, np.int64), np.empty(fcap, np.int64), np.empty(fcap, np.int8)]
     q = np.zeros(10, np.int64)
     q[9:10].view(np.float64)[0] = -1.0
-    return st, nb, inv_w, np.full((nb, 2), -1, np.int64), fifo, q
+    return st, nb, inv_w, np.full(3 * nb, -1, np.int64), fifo, q
 
 
 def _grow_fifo(fifo: list[np.ndarray], q: np.ndarray) -> list[np.ndarray]:
