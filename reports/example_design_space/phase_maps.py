@@ -6,7 +6,9 @@ For each scheme of ``hwsim/app/configs/study_design_space.toml``: the lattice at
 lock pattern with the pattern walls drawn across the broken bonds (bottom) at the first, middle and
 last analysis time. Run from the repository root:
 
-    OMP_NUM_THREADS=1 .venv/bin/python reports/example_design_space/phase_maps.py [L]
+    OMP_NUM_THREADS=1 .venv/bin/python reports/example_design_space/phase_maps.py [L [SCHEME ...]]
+
+With scheme names after L, only those schemes.
 """
 
 import sys
@@ -33,7 +35,10 @@ def main() -> None:
     card = load_card(base["card"])
     tau = card.value("tau_s")
     snapshots, lattices = {}, {}
+    only = set(sys.argv[2:])
     for name, scheme in sweep.schemes.items():
+        if only and name not in only:
+            continue
         keys = {k: v for k, v in {**base, **scheme}.items() if k in SPEC_KEYS}
         lattice = build_lattice(LatticeSpec(nx=size, ny=size, **keys))
         config = SimConfig(duration_tau=base["duration_tau"], seed=1, engine=base["engine"], record=base["record"])
