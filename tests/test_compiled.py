@@ -171,11 +171,12 @@ def test_calendar_pops_the_earliest_crossing_with_many_ties():
     synchronised lattice, every list's links are consistent, the sorted lists run in (time,
     sequence) order with the right tail, and draining the buckets in time order with
     ``_bucket_min`` gives the same crossing at each step as a brute-force minimum."""
+    from hwsim.lattice import exact
     from hwsim.lattice.exact import C_B, C_SEQ, C_T, NXT, PRV, _bucket_min, _cal_insert, _cal_remove, _state_rows
 
     rng = np.random.default_rng(3)
     n, nb, inv_w = 400, 16, 4.0
-    s, head = _state_rows(n), np.full(3 * nb, -1, np.int64)  # unsorted heads, sorted heads, sorted tails
+    s, head = _state_rows(n), exact.calendar(nb)  # unsorted heads, sorted heads, sorted tails, non-empty sorted lists
     s[:, C_B], s[:, NXT], s[:, PRV] = -1, -1, -1
 
     def walk(first, end):  # end: the marker of a list's ends (-1 unsorted, -2 sorted)
@@ -187,7 +188,7 @@ def test_calendar_pops_the_earliest_crossing_with_many_ties():
         assert j == end or not keys
         return keys, prev
 
-    sorted_seen = 0
+    sorted_seen, nonempty_seen = 0, 0
     for seq in range(20_000):
         j = int(rng.integers(n))
         if s[j, C_B] >= 0:
@@ -197,13 +198,16 @@ def test_calendar_pops_the_earliest_crossing_with_many_ties():
             _cal_insert(j, t, seq, inv_w, nb - 1, head, s)
         if seq % 97 == 0:  # a scan now and then moves a long unsorted list into the sorted one
             _bucket_min(int(rng.integers(0, 21)), nb - 1, head, s)
+        nonempty = int(np.sum(head[nb:2 * nb] >= 0))
+        assert head[3 * nb] == nonempty  # the count that lets pops skip the sorted heads
+        nonempty_seen = max(nonempty_seen, nonempty)
     for slot in range(nb):
         unsorted, _ = walk(head[slot], -1)
         keys, last = walk(head[nb + slot], -2)
         assert head[2 * nb + slot] == (last if keys else -1) and keys == sorted(keys)
         sorted_seen += len(keys)
         assert len(unsorted) + len(keys) == int(np.sum((s[:, C_B] >= 0) & (s[:, C_B] % nb == slot)))
-    assert sorted_seen > 50
+    assert sorted_seen > 50 and nonempty_seen > 3
     for k_abs in range(int(5 * inv_w) + 1):  # drained in time order, as the engine does
         while True:
             mine = [j for j in range(n) if s[j, C_B] == k_abs]
@@ -212,4 +216,4 @@ def test_calendar_pops_the_earliest_crossing_with_many_ties():
             if want == -1:
                 break
             _cal_remove(want, nb - 1, head, s)
-    assert not np.any(s[:, C_B] >= 0)
+    assert not np.any(s[:, C_B] >= 0) and head[3 * nb] == 0
