@@ -72,6 +72,10 @@ X, T_LAST, TAU, C_T, C_SEQ, C_B, NXT, PRV = range(8)
 # heads [nb, 2 nb) and their tails [2 nb, 3 nb); the unsorted heads, used at every insert, stay compact.
 # head[3 nb] counts the non-empty sorted lists: while it is 0 (a lattice that does not lock) a pop
 # skips reading the sorted heads, a cache miss of its own on a million neurons.
+# Source table ``src`` (int64, 2 (n + 1)): per neuron i, src[2 i] is where its outputs start in the edge
+# table (they end at src[2 i + 2]) and src[2 i + 1] packs 4 x (firing onsets so far) + 2 x (output
+# firing now) + (edges kept): what an output edge reads and writes of its source, in one cache line
+# instead of four arrays. Edge table ``edge`` (float64, 2 edges): target neuron (exact integer) and gain.
 # Per-class constants (rows of ``par``, one per neuron class): VT+, VT- (V), delay (s), clamp floor (V).
 VTP, VTM, DELAY, FLOOR = range(4)
 
@@ -241,39 +245,35 @@ def _next_crossing(k_abs, limit, mask, head, s):
 
 
 @jit_inline
-def _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firings, out):
+def _prefetch_ahead(f_i, f_head, src, edge, rows):
     """Start the memory reads of the output edges queued next (no effect on results): the source
-    tables of the one _AHEAD places on, the target lists of the one half-way, the targets' rows of
+    table entry of the one _AHEAD places on, the target lists of the one half-way, the targets' rows of
     the one a quarter of the way. Needs more than _AHEAD entries in the FIFO."""
     fmask = len(f_i) - 1
     far = f_i[(f_head + _AHEAD) & fmask]
-    prefetch(out_ptr, far)
-    prefetch(record, far)
-    prefetch(firings, far)
-    prefetch(out, far)
-    e0 = out_ptr[f_i[(f_head + _AHEAD // 2) & fmask]]
-    prefetch(out_dst, e0)
-    prefetch(out_gain, e0)
+    prefetch(src, 2 * far)
+    e0 = src[2 * f_i[(f_head + _AHEAD // 2) & fmask]]
+    prefetch(edge, 2 * e0)
     soon = f_i[(f_head + _AHEAD // 4) & fmask]
-    for e in range(out_ptr[soon], out_ptr[soon + 1]):
-        prefetch(rows, out_dst[e] * 8)
+    for e in range(src[2 * soon], src[2 * soon + 2]):
+        prefetch(rows, np.int64(edge[2 * e]) * 8)
 
 
 @jit_inline
-def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, par, cls, inv_w, mask, head,
+def _apply_edge(i, k, t, seq, fall, src, edge, s, par, cls, inv_w, mask, head,
                 f_t, f_seq, f_i, f_k, f_head, f_len, gate, low):
     """Neuron i's output edge (kind k) at time t moves the x of its targets, which then decide.
     Gate rule (``gate``): only targets whose AND gate switches move (``low``: firing predecessors
     per neuron, updated here). Returns (sequence, FIFO length, change in firing neurons)."""
     step = fall if k > 0 else -fall  # fall = V_OL - VDD < 0: the output falls when i fires
     change = 0
-    for e in range(out_ptr[i], out_ptr[i + 1]):
-        j = out_dst[e]
+    for e in range(src[2 * i], src[2 * i + 2]):
+        j = np.int64(edge[2 * e])
         if gate:
             low[j] += 1 if k > 0 else -1
             if low[j] != (1 if k > 0 else 0):
                 continue
-        xj = s[j, X] * math.exp(-(t - s[j, T_LAST]) / s[j, TAU]) + out_gain[e] * step
+        xj = s[j, X] * math.exp(-(t - s[j, T_LAST]) / s[j, TAU]) + edge[2 * e + 1] * step
         floor = par[_class_of(cls, j), FLOOR]
         s[j, X] = xj if xj > floor else floor
         s[j, T_LAST] = t
@@ -283,8 +283,8 @@ def _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, par, cls, inv
 
 
 @jit_noalloc
-def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls, fall, inv_w, mask, head,
-           f_t, f_seq, f_i, f_k, q, record, firings, out, ev_t, ev_i, ev_k, gate, low):
+def _slice(t_stop, max_pops, fan, src, edge, s, rows, par, cls, fall, inv_w, mask, head,
+           f_t, f_seq, f_i, f_k, q, ev_t, ev_i, ev_k, gate, low):
     """Handle at most ``max_pops`` entries before ``t_stop``. ``q`` (int64, in/out): FIFO head,
     FIFO length, calendar bucket, calendar size, sequence, pops, edges, events written, pops at
     the time of the last pop, and that time (as the float64 bits). Returns
@@ -324,18 +324,17 @@ def _slice(t_stop, max_pops, fan, out_ptr, out_dst, out_gain, s, rows, par, cls,
             seq += 1
             continue
         if f_len > _AHEAD:
-            _prefetch_ahead(f_i, f_head, out_ptr, out_dst, out_gain, rows, record, firings, out)
+            _prefetch_ahead(f_i, f_head, src, edge, rows)
         i, k = f_i[f_head], f_k[f_head]
         f_head = (f_head + 1) & (fcap - 1)
         f_len -= 1
         edges += 1
-        if k > 0:
-            firings[i] += 1
-        out[i] = k > 0
-        if record[i]:
+        info = src[2 * i + 1]
+        src[2 * i + 1] = (info + 4) | 2 if k > 0 else info & ~np.int64(2)
+        if info & 1:
             ev_t[n_ev], ev_i[n_ev], ev_k[n_ev] = t, i, k
             n_ev += 1
-        seq, f_len, change = _apply_edge(i, k, t, seq, fall, out_ptr, out_dst, out_gain, s, par, cls,
+        seq, f_len, change = _apply_edge(i, k, t, seq, fall, src, edge, s, par, cls,
                                          inv_w, mask, head, f_t, f_seq, f_i, f_k, f_head, f_len, gate, low)
         n_cal += change
     q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8] = f_head, f_len, k_abs, n_cal, seq, pops, edges, n_ev, same
@@ -373,12 +372,25 @@ def _state_rows(n: int) -> np.ndarray:
     return raw[skip:skip + n * 8].reshape(n, 8)
 
 
-def _fanout(net, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(pointers, targets, gains) of each neuron's outputs (CSR by source) and the largest fan-out."""
+def _fanout(net, gains: np.ndarray, record: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The source and edge tables (see ``src`` and ``edge`` above) of ``net`` with edge ``gains``,
+    the neurons whose edges are kept (``record``, bool) and the outputs at t = 0 (``out``, 0/1);
+    and the largest fan-out."""
+    n = net.n_neurons
     order = np.argsort(net.src, kind="stable")
-    ptr = np.searchsorted(net.src[order], np.arange(net.n_neurons + 1)).astype(np.int64)
-    fan = int(np.diff(ptr).max()) if net.n_neurons else 0
-    return ptr, net.dst[order].astype(np.int64), np.asarray(gains, np.float64)[order], fan
+    ptr = np.searchsorted(net.src[order], np.arange(n + 1))
+    src = np.zeros(2 * (n + 1), np.int64)
+    src[0::2] = ptr
+    src[1:2 * n:2] = np.asarray(record, np.int64) | (np.asarray(out, np.int64) << 1)
+    edge = np.empty(2 * len(order))
+    edge[0::2], edge[1::2] = net.dst[order], np.asarray(gains, np.float64)[order]
+    return src, edge, int(np.diff(ptr).max()) if n else 0
+
+
+def _unpacked(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(firing onsets so far, int64; outputs now, 0/1) of each neuron from the source table."""
+    info = src[1:-1:2]
+    return info >> 2, (info >> 1) & 1
 
 
 def _queues(x0: np.ndarray, taus: np.ndarray, fan: int) -> tuple:
@@ -449,14 +461,14 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
     classes = as_classes(card, net.n_neurons)
     taus, gains = input_gains(classes, net, rule)
     taus = np.asarray(taus * (1.0 if tau_scale is None else np.asarray(tau_scale, float)), np.float64)
-    ptr, dst, gain, fan = _fanout(net, gains)
     vdd, vol = classes.card.value("vdd_v"), classes.card.value("v_ol_v")
     par, cls = _class_table(classes)
     n = net.n_neurons
-    st, nb, inv_w, head, fifo, q = _queues(x0, taus, fan)
     record = np.ones(n, bool) if record is None else np.asarray(record, bool)
-    _start(st, np.asarray(firing0) > 0, par, cls, inv_w, nb - 1, head, *fifo, q)
-    firings, out = np.zeros(n, np.int64), (np.asarray(firing0) > 0).astype(np.uint8)
+    out = (np.asarray(firing0) > 0).astype(np.uint8)
+    src, edge, fan = _fanout(net, gains, record, out)
+    st, nb, inv_w, head, fifo, q = _queues(x0, taus, fan)
+    _start(st, out > 0, par, cls, inv_w, nb - 1, head, *fifo, q)
     low = gate_counts(net, out)  # gate rule: firing predecessors per neuron (outputs at t = 0 are firing0)
     samples = np.zeros(0) if samples is None else np.asarray(samples, float)
     output_at = np.zeros((len(samples), n), bool)
@@ -467,12 +479,12 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
         status = 0
         while status == 0:
             if int(q[1]) + 2 * fan + 2 > len(fifo[0]):
-                if len(fifo[0]) > 16 * (n + len(dst)) + 4096:
+                if len(fifo[0]) > 16 * (n + len(edge) // 2) + 4096:
                     raise _storm(classes.card, rule, t_done, f"{int(q[1]):,} pending output edges for {n:,} neurons")
                 fifo = _grow_fifo(fifo, q)
             q[7] = 0
-            status, t_now = _slice(t_end, _SLICE_POPS, fan, ptr, dst, gain, st, st.reshape(-1), par, cls,
-                                   vol - vdd, inv_w, nb - 1, head, *fifo, q, record, firings, out, *ev,
+            status, t_now = _slice(t_end, _SLICE_POPS, fan, src, edge, st, st.reshape(-1), par, cls,
+                                   vol - vdd, inv_w, nb - 1, head, *fifo, q, *ev,
                                    rule == "gate", low)
             if q[7]:
                 parts.append(tuple(a[:q[7]].copy() for a in ev))
@@ -482,6 +494,7 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
                 t_now = t_end if status == 1 else max(t_now, t_done)
                 progress(t_now - t_done, int(q[6]) - edges_done)
                 t_done, edges_done = t_now, int(q[6])
+        firings, out = _unpacked(src)
         if b < len(samples):
             output_at[b:][samples[b:] == t_end] = out > 0  # this sample and any repeats of it
     output_at[samples >= t_stop] = out > 0
