@@ -3,9 +3,10 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from hwsim.checks.crosscheck import TOLERANCES, crosscheck
+from hwsim.checks.crosscheck import TOLERANCES, _match, crosscheck, firing_offsets
 from hwsim.lattice.topology import LatticeSpec
 from hwsim.model.card import load_card
 
@@ -57,6 +58,9 @@ def test_gate_rule_lattice_keeps_firing_and_matches_transistors(engine):
     assert rows["rings_firing_at_end_spice"]["value"] == 4 and cc.passed
     assert cc.rule == "gate"
     assert cc.rule_scores["summing"]["unmatched_firings_frac"] > 0.3 > cc.rule_scores["gate"]["unmatched_firings_frac"]
+    _, _, offsets = cc.traces["offsets"]  # what firing_offsets.csv and offsets.png show is what the row measured
+    median = np.median(np.abs(offsets)) / cc.traces["period_s"]
+    assert median == pytest.approx(rows["firing_offset_over_period"]["value"])
     if engine == "event":
         assert rows["ring_period_rel"]["value"] < 1e-3
         assert cc.traces["run"].shared_card.name == "sky130_tt_and2"
@@ -95,3 +99,17 @@ def test_design2_low_vt_schmitt_keeps_the_kicked_2x2_alive_but_not_random_lattic
     run = simulate(card, LatticeSpec(nx=16, ny=16, shared=1, rule="capacitive"),
                    SimConfig(duration_tau=300, seed=1, engine="numba"))
     assert run.events.step.max() < run.n_steps / 2  # every neuron quiet for the second half
+
+
+def test_firing_offsets_are_signed_distances_to_the_nearest_model_firing():
+    """Hand-computed (times exact in binary): neuron 0's SPICE firings at 1, 2.25, 3.5 s against model
+    firings 1.125, 2, 3, 4 s are -0.125, +0.25 and -0.5 s off (3.5 is as far from 3 as from 4: the later
+    one is taken); neuron 1 has no model firing (+inf); neuron 2 no SPICE firing; a SPICE firing
+    within one period of t_max is left out. With a 4 s period the match window is 0.4 s: the median
+    distance is 0.375 s and half of the four firings are unmatched."""
+    spice = [np.array([1.0, 2.25, 3.5, 7.0]), np.array([0.5]), np.array([])]
+    model = [np.array([1.125, 2.0, 3.0, 4.0]), np.array([]), np.array([1.0])]
+    t, neuron, off = firing_offsets(spice, model, t_max=10.0, period=4.0)
+    assert t.tolist() == [1.0, 2.25, 3.5, 0.5] and neuron.tolist() == [0, 0, 0, 1]
+    assert off.tolist() == [-0.125, 0.25, -0.5, np.inf]
+    assert _match(spice, model, 10.0, 4.0) == (0.375, 0.5)

@@ -153,8 +153,8 @@ def plot_robustness(designs: dict[str, dict], folder: Path) -> list[Path]:
 
 
 def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
-    """Overlay of transistor and behavioural outputs of the rings' first neurons, and a raster of
-    firing onsets (transistor vs behavioural) for every neuron."""
+    """Overlay of transistor and behavioural outputs of the rings' first neurons, a raster of
+    firing onsets (transistor vs behavioural) for every neuron, and the firing offsets over time."""
     plt = _plt()
     run = traces["run"]
     vdd, vol = run.card.value("vdd_v"), run.card.value("v_ol_v")
@@ -185,7 +185,33 @@ def plot_crosscheck(traces: dict, folder: Path) -> list[Path]:
     ax.set_ylabel("neuron")
     ax.legend(fontsize=8)
     paths.append(_save(plt, fig, folder / "firings.png"))
-    return paths
+    return paths + _plot_offsets(plt, traces, folder)
+
+
+def _plot_offsets(plt, traces: dict, folder: Path) -> list[Path]:
+    """Signed offset of every SPICE firing from the nearest behavioural one of the same neuron, in
+    ring periods, against time, with the median per period and the +-0.1 period tolerance: a flat
+    median is a start-up phase shift, a drifting one a period error."""
+    t, neuron, off = traces["offsets"]
+    period = traces["period_s"]
+    ok = np.isfinite(off)
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.scatter(t[ok] * 1e6, off[ok] / period, c=neuron[ok], cmap="viridis", s=4, lw=0)
+    edges = np.arange(0.0, (t.max() if len(t) else 0.0) + period, period)
+    mid, med = [], []
+    for lo in edges[:-1]:
+        sel = ok & (t >= lo) & (t < lo + period)
+        if sel.any():
+            mid.append((lo + period / 2) * 1e6)
+            med.append(float(np.median(off[sel])) / period)
+    ax.plot(mid, med, "-", color="C3", lw=1.5, label="median per ring period")
+    for y in (-0.1, 0.1):
+        ax.axhline(y, color="0.5", ls="--", lw=0.8)
+    ax.set_xlabel("SPICE firing time after the kick (us)")
+    ax.set_ylabel("SPICE - behavioural (periods)")
+    ax.set_title(f"{int((~ok).sum())} SPICE firings without a behavioural one (not shown); colour: neuron", fontsize=9)
+    ax.legend(fontsize=8)
+    return [_save(plt, fig, folder / "offsets.png")]
 
 
 def plot_power_table(table, folder: Path) -> list[Path]:

@@ -50,7 +50,8 @@ def write_study(result, folder: str | Path) -> Path:
 
 
 def write_crosscheck(cc, folder: str | Path) -> None:
-    """Write ``crosscheck.json``, ``crosscheck.csv`` and the overlay and raster figures."""
+    """Write ``crosscheck.json``, ``crosscheck.csv``, ``firing_offsets.csv`` (every SPICE firing's signed
+    distance to the nearest behavioural firing of its neuron, s and ring periods) and the figures."""
     import pandas as pd
 
     from hwsim.app.plot import plot_crosscheck
@@ -63,6 +64,9 @@ def write_crosscheck(cc, folder: str | Path) -> None:
                "speedup": cc.spice_wall_s / max(cc.behavioural_wall_s, 1e-9),
                "energy_j": cc.traces["energy_j"]}
     write_json_atomic(folder / "crosscheck.json", payload)
+    t, neuron, offset = cc.traces["offsets"]
+    pd.DataFrame({"neuron": neuron, "spice_time_s": t, "offset_s": offset,
+                  "offset_periods": offset / cc.traces["period_s"]}).to_csv(folder / "firing_offsets.csv", index=False)
     plot_crosscheck(cc.traces, folder)
 
 

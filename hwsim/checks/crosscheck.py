@@ -26,7 +26,7 @@ from hwsim.lattice.simulate import SimConfig, simulate
 from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.card import ModelCard
 
-__all__ = ["TOLERANCES", "CrossCheck", "crosscheck"]
+__all__ = ["TOLERANCES", "CrossCheck", "crosscheck", "firing_offsets"]
 
 #: metric -> (tolerance, reason). Periods and energy: the issue's 2 % and 10 %. The firing-time
 #: tolerances are ours (set after the first runs, not issue requirements): the behavioural start
@@ -75,23 +75,37 @@ def _model_onsets(run, n: int) -> list[np.ndarray]:
     return run.events.onsets_of(range(n))
 
 
+def _signed_offsets(ts: np.ndarray, tm: np.ndarray) -> np.ndarray:
+    """Each time of ``ts`` minus the nearest time of the sorted ``tm`` (s; +inf when ``tm`` is empty)."""
+    if len(tm) == 0:
+        return np.full(len(ts), np.inf)
+    idx = np.clip(np.searchsorted(tm, ts), 1, len(tm) - 1) if len(tm) > 1 else np.zeros(len(ts), int)
+    after, before = ts - tm[idx], ts - tm[np.maximum(idx - 1, 0)]
+    return np.where(np.abs(after) <= np.abs(before), after, before)
+
+
+def firing_offsets(spice: list[np.ndarray], model: list[np.ndarray], t_max: float,
+                   period: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(SPICE firing times before t_max - period (s), their neurons, their signed distances to the
+    nearest behavioural firing of the same neuron (s, SPICE minus model; +inf without one)), in
+    neuron order."""
+    times, neurons, offsets = [], [], []
+    for i, (ts, tm) in enumerate(zip(spice, model)):
+        ts = ts[ts < t_max - period]
+        times.append(ts)
+        neurons.append(np.full(len(ts), i))
+        offsets.append(_signed_offsets(ts, tm))
+    if not times:
+        return np.zeros(0), np.zeros(0, int), np.zeros(0)
+    return np.concatenate(times), np.concatenate(neurons), np.concatenate(offsets)
+
+
 def _match(spice: list[np.ndarray], model: list[np.ndarray], t_max: float, period: float) -> tuple[float, float]:
     """(median distance from each SPICE firing before t_max - period to the nearest behavioural firing
     of the same neuron, fraction of those farther than period/10); (0, 0) without firings."""
-    dists = []
-    for ts, tm in zip(spice, model):
-        ts = ts[ts < t_max - period]
-        if len(ts) == 0:
-            continue
-        if len(tm) == 0:
-            dists += [np.inf] * len(ts)
-            continue
-        idx = np.clip(np.searchsorted(tm, ts), 1, len(tm) - 1) if len(tm) > 1 else np.zeros(len(ts), int)
-        near = np.minimum(np.abs(tm[idx] - ts), np.abs(tm[np.maximum(idx - 1, 0)] - ts))
-        dists += near.tolist()
-    if not dists:
+    d = np.abs(firing_offsets(spice, model, t_max, period)[2])
+    if not len(d):
         return 0.0, 0.0
-    d = np.array(dists)
     return float(np.median(d)), float(np.mean(d > period / 10))
 
 
@@ -218,6 +232,7 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     rows.append(_alive_row(spice_on, model_on, lattice.rings, duration_s * 0.75))
     traces = {"time": res.time - kick_at, "spice_o": {i: res[f"o{i}"] for i in lattice.rings[:, 0]},
               "model_onsets": model_on, "spice_onsets": spice_on, "run": runs[primary], "lattice": lattice,
-              "energy_j": energy, "periods": {"spice": sp_per, "model": md_per}}
+              "energy_j": energy, "periods": {"spice": sp_per, "model": md_per}, "period_s": period_ref,
+              "offsets": firing_offsets(spice_on, [t * scale for t in model_on], duration_s, period_ref)}
     return CrossCheck(rows=rows, rule=best, rule_scores=scores, spice_wall_s=res.elapsed_s,
                       behavioural_wall_s=behavioural_wall, traces=traces)
