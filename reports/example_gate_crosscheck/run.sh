@@ -13,7 +13,7 @@ run() {  # name card geometry n boundary orientation [shared-neuron card] [engin
   [ -f "$dir/crosscheck.json" ] && return 0
   local t0=$(date +%s)
   "$HWSIM" crosscheck --rule gate --shared 1 --coupling 0 --card "$2" --geometry "$3" --nx "$4" --ny "$4" \
-    --boundary "$5" --orientation "$6" --duration 180u ${7:+--shared-card "$7"} --engine "${8:-numpy}" --timeout 6000 --output "$dir" > "$dir.log" 2>&1
+    --boundary "$5" --orientation "$6" --duration 180u ${7:+--shared-card "$7"} --engine "${8:-numpy}" --timeout 9000 --output "$dir" > "$dir.log" 2>&1
   echo "$1: exit $? ($(( $(date +%s) - t0 )) s)" | tee -a "$OUT/status.txt"
 }
 run tt_square2_open_uniform            sky130_tt square 2 open uniform
@@ -49,9 +49,10 @@ run keeper_tt_square2_open_uniform_event     sky130_keeper_tt square 2 open unif
 # ngspice needs more than the default 1 800 s timeout for these on a shared machine)
 run keeper_tt_triangular2_open_alternating_event sky130_keeper_tt triangular 2 open alternating "" event
 run keeper_tt_square3_open_alternating_event sky130_keeper_tt square 3 open alternating "" event
-# not run yet with this cell (stopped for time):
-# run keeper_tt_square4_periodic_alternating_event sky130_keeper_tt square 4 periodic alternating "" event
-# run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
+# the periodic 4 x 4 and the clock-driven engine with this cell (2026-12-05, thirteenth session;
+# the 4 x 4 took 58 min of ngspice beside one other job, so it needs the long timeout)
+run keeper_tt_square4_periodic_alternating_event sky130_keeper_tt square 4 periodic alternating "" event
+run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
 # (honeycomb lattices have no alternating orientation: hexagonal plaquettes form a triangular graph)
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
