@@ -56,16 +56,14 @@ def test_coupling_charge_of_one_firing_is_kcl():
     assert succ != 0
 
 
-HIGH_VDD_GAP = pytest.mark.xfail(strict=True, reason="known gap: model 8-12 % high at 1.98 V (crowbar at high VDD)")
-
-
 @pytest.mark.parametrize("name", ["sky130_tt", "sky130_ff", "sky130_ss", "generic_tt", "sky130_tt_1.62V_27.0C",
-                                  pytest.param("sky130_tt_1.98V_27.0C", marks=HIGH_VDD_GAP),
-                                  pytest.param("sky130_tt_1.98V_85.0C", marks=HIGH_VDD_GAP)])
+                                  "sky130_tt_1.98V_27.0C", "sky130_tt_1.98V_85.0C"])
 @pytest.mark.ngspice
 def test_ring_energy_within_10_percent_of_spice(name):
     """Behavioural energy per ring period (no fitted energy parameter) against the SPICE energy
-    per period recorded in the card at calibration, N = 3..8. Tolerance from the issue: 10 %."""
+    per period recorded in the card at calibration, N = 3..8. Tolerance from the issue: 10 %.
+    (Measured 2026-12-05: ratios 0.93-1.06 over these seven cards; the two 1.98 V cards were 8-12 %
+    high, a strict xfail, until the crowbar stopped counting rest-branch time above VT+.)"""
     rows = ring_energy_check(load_card(name))
     for r in rows:
         print(f"{name} N={r['n']}: model {r['model_j'] * 1e12:.2f} pJ, SPICE {r['spice_j'] * 1e12:.2f} pJ, "
@@ -92,7 +90,7 @@ def test_per_ring_shares_shared_neurons():
 @pytest.mark.sky130
 @pytest.mark.parametrize("name", [
     "sky130_tt", "sky130_ff",
-    pytest.param("sky130_ss", marks=pytest.mark.xfail(strict=True, reason="known gap: model 14.5 % high at ss")),
+    pytest.param("sky130_ss", marks=pytest.mark.xfail(strict=True, reason="known gap: model 10.3 % high at ss")),
 ])
 @pytest.mark.ngspice
 def test_coupled_lattice_energy_against_spice(name):
@@ -147,3 +145,22 @@ def test_power_table_cli(tmp_path):
     for name in ("energy_vs_n.png", "breakdown_n5.png"):
         assert (tmp_path / name).stat().st_size > 1000
     assert "sky130_ff" in out.stdout and "ratio" in out.stdout
+
+
+@pytest.mark.parametrize("name, orientation", [("sky130_keeper_tt", "alternating"), ("sky130_tt", "uniform")])
+def test_clock_and_event_engines_book_the_same_energy(name, orientation):
+    """The same kicked 2 x 2 gate lattice (60 us) run by the clock engine (firings at 0.01-tau step
+    boundaries, no delay) and by the exact event engine (firings at the threshold, after delay_s):
+    the same firings, and supply energies within 1 % (measured 2026-12-05: 0.19 % keeper, 0.015 %
+    built-in cell). Until the crowbar stopped counting rest-branch time with x above VT+ the clock
+    engine booked up to one step of the input stage's full current per firing: +65 % (keeper cell,
+    ~105 uA there) and +7.7 %; the event engine matched SPICE (reports/example_gate_crosscheck)."""
+    card = load_card(name)
+    lattice = build_lattice(LatticeSpec(nx=2, ny=2, boundary="open", shared=1, orientation=orientation, rule="gate"))
+    reports = []
+    for engine in ("numpy", "event"):
+        run = simulate(card, lattice, SimConfig(duration_tau=60e-6 / card.value("tau_s"), init="kick", engine=engine))
+        reports.append(estimate_power(run, lattice, 2e-6, 59e-6))
+    clock, exact = reports
+    assert clock.neurons["firings"].sum() == exact.neurons["firings"].sum() > 100
+    assert clock.total_j == pytest.approx(exact.total_j, rel=0.01)
