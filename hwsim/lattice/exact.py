@@ -484,8 +484,7 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
                 fifo = _grow_fifo(fifo, q)
             q[7] = 0
             status, t_now = _slice(t_end, _SLICE_POPS, fan, src, edge, st, st.reshape(-1), par, cls,
-                                   vol - vdd, inv_w, nb - 1, head, *fifo, q, *ev,
-                                   rule == "gate", low)
+                                   vol - vdd, inv_w, nb - 1, head, *fifo, q, *ev, rule == "gate", low)
             if q[7]:
                 parts.append(tuple(a[:q[7]].copy() for a in ev))
             if status < 0:
@@ -503,5 +502,5 @@ def run_events(card: ModelCard | NeuronClasses, net, rule: str, x0: np.ndarray, 
                      output_at=output_at)
     t, i, k = _joined(parts)
     x_end = np.maximum(st[:, X] * np.exp(-(t_stop - st[:, T_LAST]) / taus), par[classes.index, FLOOR])
-    firing = (st[:, C_B] >= 0).astype(float)
-    return Events(time=t, neuron=i, kind=k), State(x=x_end, firing=firing, memory=st[:, T_LAST].copy())
+    return Events(time=t, neuron=i, kind=k), State(x=x_end, firing=(st[:, C_B] >= 0).astype(float),
+                                                   memory=st[:, T_LAST].copy())
