@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hwsim.errors import InputError
-from hwsim.lattice.topology import LatticeSpec, build_lattice
+from hwsim.lattice.topology import LatticeSpec, build_lattice, kick_neurons
 
 
 def indegrees(lat):
@@ -57,6 +57,30 @@ def test_spaced_shared_neurons_sit_every_other_position(orientation):
     assert not any((b, a) in edges for a, b in edges)
     with pytest.raises(InputError, match="placement='spaced'"):
         LatticeSpec(geometry="square", nx=4, ny=4, ring_size=12, shared=2, orientation="uniform")
+
+
+@pytest.mark.parametrize("geometry,orientation,boundary", [
+    ("triangular", "alternating", "open"), ("triangular", "alternating", "periodic"),
+    ("square", "alternating", "open"), ("square", "uniform", "periodic"), ("honeycomb", "uniform", "open"),
+    ("triangular", "uniform", "open")])
+def test_kicked_neurons_are_not_neighbours(geometry, orientation, boundary):
+    """The kicked start fires one neuron per ring, none an input of another (a kicked predecessor's
+    fall would pull a kicked successor down in SPICE, not in the behavioural start); where the rings'
+    first neurons already satisfy that (every lattice but the triangular alternating one) they are
+    the kicked ones, as before."""
+    lat = build_lattice(LatticeSpec(geometry=geometry, nx=3, ny=3, shared=1, orientation=orientation,
+                                    boundary=boundary, rule="gate"))
+    kicked = kick_neurons(lat)
+    edges = set(zip(lat.network.src.tolist(), lat.network.dst.tolist()))
+    assert not any((int(a), int(b)) in edges for a in kicked for b in kicked)
+    assert all(np.isin(ring, kicked).any() for ring in lat.rings)
+    firsts = np.unique(lat.rings[:, 0])
+    if (geometry, orientation) == ("triangular", "alternating"):
+        # there the first neuron of one ring follows the (shared) first neuron of its neighbour
+        assert any((int(a), int(b)) in edges for a in firsts for b in firsts)
+        assert not np.array_equal(kicked, firsts)
+    else:
+        assert np.array_equal(kicked, firsts)
 
 
 def test_open_boundary_has_fewer_neighbours():

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hwsim.errors import InputError
-from hwsim.lattice.topology import Lattice, LatticeSpec
+from hwsim.lattice.topology import Lattice, LatticeSpec, kick_neurons
 from hwsim.model.card import ModelCard
 
 __all__ = ["MAX_RINGS", "SpiceLattice", "check_spice_size", "run_spice_lattice"]
@@ -48,10 +48,10 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
                       corner: str | None = None, mismatch_seed: int | None = None) -> SpiceLattice:
     """Run ``lattice`` at transistor level with ``card``'s cell and conditions until
     ``t_after_kick_s`` seconds after the kick; ``timeout_s``: ngspice wall-clock limit (s).
-    ``kicks``: (neuron, delay in s after ``kick_at_s``) pairs instead of the default (the first
-    neuron of every ring, all at ``kick_at_s``). ``vdd_v`` (V) and ``corner`` replace the card's;
-    ``mismatch_seed`` switches on sky130's device mismatch with that seed (robustness checks: the
-    card then no longer describes the circuit exactly)."""
+    ``kicks``: (neuron, delay in s after ``kick_at_s``) pairs instead of the default (one neuron
+    per ring, :func:`~hwsim.lattice.topology.kick_neurons`, all at ``kick_at_s``). ``vdd_v`` (V) and
+    ``corner`` replace the card's; ``mismatch_seed`` switches on sky130's device mismatch with that
+    seed (robustness checks: the card then no longer describes the circuit exactly)."""
     from hwsim.circuit.characterize import Conditions
     from hwsim.circuit.netlist import BENCH_DIR, graph_netlist
     from hwsim.circuit.spice import run_deck
@@ -66,7 +66,7 @@ def run_spice_lattice(card: ModelCard, lattice: Lattice, t_after_kick_s: float, 
     check_spice_size(spec, lattice.n_rings)
     overrides = {k: v for k, v in (("vdd_v", vdd_v), ("corner", corner)) if v is not None}
     cond = Conditions.of_card(card.conditions, **overrides, backend=backend, timeout_s=timeout_s)
-    kicks = tuple((k, 0.0) for k in sorted({int(k) for k in lattice.rings[:, 0]})) if kicks is None else kicks
+    kicks = tuple((int(k), 0.0) for k in kick_neurons(lattice)) if kicks is None else kicks
     kick_at = cond.rc_s
     net = lattice.network
     text = graph_netlist(lattice.n_neurons, net.src, net.dst, net.weight, kicks=[k for k, _ in kicks],

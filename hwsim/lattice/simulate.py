@@ -9,7 +9,9 @@ Initial conditions (:class:`SimConfig` ``init``):
 - ``"random_pulse"`` (the authors' procedure): in every ring one random neuron is firing, at a
   random point of its firing: x = VT- (x_max/VT-)^U with U uniform in [0, 1) and x_max = a dV
   the jump of a fresh input edge; everything else rests at x = 0. Seeded by ``seed``.
-- ``"kick"``: all at rest except neuron 0 of every ring, freshly fired (x = x_max).
+- ``"kick"``: all at rest except one neuron per ring, freshly fired (x = x_max): the ring's first
+  neuron, or another one where that neuron is next to one already kicked
+  (:func:`~hwsim.lattice.topology.kick_neurons`; SPICE kicks the same ones).
 - explicit arrays ``x0``/``firing0`` passed to :func:`simulate`.
 
 In both built-in starts, the successors of every firing neuron start where its output fall has
@@ -37,7 +39,7 @@ import hwsim.interrupt as interrupt
 from hwsim.errors import InputError
 from hwsim.files import atomic_path
 from hwsim.lattice.engine import BRIAN_TARGETS, Discretised, discretise, initial_state, run_numpy
-from hwsim.lattice.topology import Lattice, LatticeSpec, build_lattice
+from hwsim.lattice.topology import Lattice, LatticeSpec, build_lattice, kick_neurons
 from hwsim.model.behavior import input_gains
 from hwsim.model.card import ModelCard, card_from_dict, card_to_json
 from hwsim.model.classes import NeuronClasses, as_classes, per_neuron, shared_classes
@@ -242,7 +244,7 @@ def initial_conditions(card: ModelCard | NeuronClasses, lattice: Lattice, init: 
         chosen = lattice.rings[np.arange(lattice.n_rings), pos]
         x0[chosen] = vtm[chosen] * (x_max[chosen] / vtm[chosen]) ** u
     else:
-        chosen = lattice.rings[:, 0]
+        chosen = kick_neurons(lattice)
         x0[chosen] = x_max[chosen]
     firing0[chosen] = 1.0
     _, gains = input_gains(classes, lattice.network, lattice.spec.rule)

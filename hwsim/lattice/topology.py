@@ -41,8 +41,8 @@ import numpy as np
 from hwsim.errors import InputError
 from hwsim.model.behavior import RULES, Network
 
-__all__ = ["LatticeSpec", "Lattice", "build_lattice", "GEOMETRIES", "ORIENTATIONS", "BOUNDARIES", "SIDES",
-           "PLACEMENTS"]
+__all__ = ["LatticeSpec", "Lattice", "build_lattice", "kick_neurons", "GEOMETRIES", "ORIENTATIONS", "BOUNDARIES",
+           "SIDES", "PLACEMENTS"]
 
 GEOMETRIES = ("square", "honeycomb", "triangular", "smallworld")
 ORIENTATIONS = ("uniform", "alternating")
@@ -260,6 +260,29 @@ def _edge_table(ring: np.ndarray, links: np.ndarray, eps: float, n_slots: int) -
     weight += np.bincount(inverse[is_ring], minlength=len(uniq)) > 0
     order = np.argsort(first, kind="stable")
     return pairs[first[order], 0], pairs[first[order], 1], weight[order]
+
+
+def kick_neurons(lattice: Lattice) -> np.ndarray:
+    """The neurons a kicked start fires (sorted ids): ring by ring, the ring's first neuron, unless
+    it is a predecessor or successor of a neuron already chosen; then the ring's first neuron that
+    is neither (the first neuron if every one is). A kicked neuron's falling output pulls a kicked
+    successor down while the kick still charges it, which the behavioural start cannot reproduce
+    (the triangular alternating lattice puts a ring's first neuron right after the shared first
+    neuron of its neighbour)."""
+    net = lattice.network
+    adjacent = [set() for _ in range(net.n_neurons)]
+    for a, b in zip(net.src.tolist(), net.dst.tolist()):
+        adjacent[a].add(b)
+        adjacent[b].add(a)
+    chosen: list[int] = []
+    near: set[int] = set()
+    for ring in lattice.rings.tolist():
+        if ring[0] in chosen:
+            continue
+        pick = next((k for k in ring if k not in near and k not in chosen), ring[0]) if ring[0] in near else ring[0]
+        chosen.append(pick)
+        near |= adjacent[pick]
+    return np.array(sorted(chosen), dtype=np.int64)
 
 
 def slots_at(neuron_of: np.ndarray, n: int, ring: int, position: int) -> int:
