@@ -2,13 +2,13 @@
 
 :func:`crosscheck` builds the transistor-level netlist of a lattice (same graph, one coupling
 capacitor per input: the circuit combines inputs capacitively; for ``rule = "gate"`` an AND gate in
-front of each shared neuron's one capacitor), kicks the first neuron of every ring
-in ngspice and starts the behavioural model from the matching state (``kick``), runs both and
-compares per-neuron firing times, ring periods, orbit classes, neighbour phase relations at the
-end, and supply energy. Every tolerance lives in :data:`TOLERANCES` with its reason. The
-behavioural model is run with the circuit's rule and the summing rule; the rule whose firing
-times match the transistors better is reported as the one the circuit follows.
-"""
+front of each shared neuron's one capacitor), kicks one neuron of every ring
+(:func:`~hwsim.lattice.topology.kick_neurons`) in ngspice and starts the behavioural model from the
+matching state (``kick``), runs both and compares per-neuron firing times, ring periods, orbit
+classes, neighbour phase relations at the end, and supply energy. Every tolerance lives in
+:data:`TOLERANCES` with its reason. The behavioural model is run with the circuit's rule and the
+summing rule; the rule whose firing times match the transistors better is reported as the one the
+circuit follows."""
 
 from __future__ import annotations
 

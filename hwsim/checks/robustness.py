@@ -1,7 +1,7 @@
 """Robustness of a shared-neuron design at transistor level: does the lattice keep working when
 the supply, the process corner or the devices themselves (sky130 mismatch) move?
 
-:func:`robustness` runs one kicked lattice (as the cross-check kicks it: the first neuron of every
+:func:`robustness` runs one kicked lattice (as the cross-check kicks it: one neuron of every
 ring) in ngspice once per :class:`Variant` and measures, on the second half of the run: the rings
 still firing in the last quarter, the median ring period (s) of the reference neurons, circulating
 pulses per ring, supply energy per neuron firing (J; the AND gates' own supply included) and, two

@@ -1,12 +1,11 @@
 """The transistor-level twin of a behavioural lattice, as both checks run it.
 
 :func:`run_spice_lattice` turns a :class:`~hwsim.lattice.topology.Lattice` into a netlist of the
-card's own cell (same device library, corner, VDD, temperature, R, C, clamp; one coupling
-capacitor per input, so the circuit combines inputs capacitively; or, for the gate rule, an AND gate
-in front of every shared neuron's one capacitor), kicks the first neuron of every
-ring with a current pulse of charge 2 C VDD at t = RC, and runs ngspice. :data:`MAX_RINGS` bounds
-the size for every caller (CLI, pipeline, library).
-"""
+card's own cell (same device library, corner, VDD, temperature, R, C, clamp; one coupling capacitor
+per input, so the circuit combines inputs capacitively; or, for the gate rule, an AND gate in front
+of every shared neuron's one capacitor), kicks one neuron of every ring
+(:func:`~hwsim.lattice.topology.kick_neurons`) with a current pulse of charge 2 C VDD at t = RC, and
+runs ngspice. :data:`MAX_RINGS` bounds the size for every caller (CLI, pipeline, library)."""
 
 from __future__ import annotations
 

@@ -47,12 +47,19 @@ run keeper_ff_square2_open_alternating_event sky130_keeper_ff square 2 open alte
 run keeper_tt_square2_open_uniform_event     sky130_keeper_tt square 2 open uniform "" event
 # larger and non-square alternating lattices with the keeper cell (2026-12-04, eleventh session;
 # ngspice needs more than the default 1 800 s timeout for these on a shared machine)
-run keeper_tt_triangular2_open_alternating_event sky130_keeper_tt triangular 2 open alternating "" event
 run keeper_tt_square3_open_alternating_event sky130_keeper_tt square 3 open alternating "" event
 # the periodic 4 x 4 and the clock-driven engine with this cell (2026-12-05, thirteenth session;
 # the 4 x 4 took 58 min of ngspice beside one other job, so it needs the long timeout)
 run keeper_tt_square4_periodic_alternating_event sky130_keeper_tt square 4 periodic alternating "" event
 run keeper_tt_square2_open_alternating      sky130_keeper_tt square 2 open alternating
+# the slow and fast corners beyond the 2 x 2, and the triangular 2 x 2 alternating again after the
+# kicked start changed (2026-12-05, fourteenth session: hwsim.lattice.topology.kick_neurons; the
+# earlier kicks put one kicked neuron right after another in this lattice only)
+for corner in tt ss ff; do
+  run "keeper_${corner}_triangular2_open_alternating_event" "sky130_keeper_$corner" triangular 2 open alternating "" event
+done
+run keeper_ss_square3_open_alternating_event sky130_keeper_ss square 3 open alternating "" event
+run keeper_ff_square3_open_alternating_event sky130_keeper_ff square 3 open alternating "" event
 # (honeycomb lattices have no alternating orientation: hexagonal plaquettes form a triangular graph)
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
