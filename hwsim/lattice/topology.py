@@ -270,19 +270,24 @@ def kick_neurons(lattice: Lattice) -> np.ndarray:
     (the triangular alternating lattice puts a ring's first neuron right after the shared first
     neuron of its neighbour)."""
     net = lattice.network
-    adjacent = [set() for _ in range(net.n_neurons)]
-    for a, b in zip(net.src.tolist(), net.dst.tolist()):
-        adjacent[a].add(b)
-        adjacent[b].add(a)
-    chosen: list[int] = []
-    near: set[int] = set()
-    for ring in lattice.rings.tolist():
-        if ring[0] in chosen:
+    firsts = np.unique(lattice.rings[:, 0]).astype(np.int64)
+    is_first = np.zeros(net.n_neurons, dtype=bool)
+    is_first[firsts] = True
+    if not (is_first[net.src] & is_first[net.dst]).any():  # no first neuron next to another: all of them
+        return firsts
+    ends, others = np.concatenate([net.src, net.dst]), np.concatenate([net.dst, net.src])
+    order = np.argsort(ends, kind="stable")
+    neighbours = others[order]  # those of neuron k: neighbours[start[k]:start[k + 1]]
+    start = np.searchsorted(ends[order], np.arange(net.n_neurons + 1))
+    chosen, near = np.zeros(net.n_neurons, dtype=bool), np.zeros(net.n_neurons, dtype=bool)
+    for ring in lattice.rings:
+        if chosen[ring[0]]:
             continue
-        pick = next((k for k in ring if k not in near and k not in chosen), ring[0]) if ring[0] in near else ring[0]
-        chosen.append(pick)
-        near |= adjacent[pick]
-    return np.array(sorted(chosen), dtype=np.int64)
+        free = ring[~near[ring] & ~chosen[ring]] if near[ring[0]] else ring[:1]
+        pick = free[0] if len(free) else ring[0]
+        chosen[pick] = True
+        near[neighbours[start[pick]:start[pick + 1]]] = True
+    return np.flatnonzero(chosen).astype(np.int64)
 
 
 def slots_at(neuron_of: np.ndarray, n: int, ring: int, position: int) -> int:
