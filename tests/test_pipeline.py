@@ -19,7 +19,7 @@ from hwsim.app.pipeline import DEFAULT_CONFIG, load_config, run_pipeline
 from hwsim.app.store import StageStore
 from hwsim.errors import InputError
 from hwsim.lattice.simulate import load_run
-from hwsim.lattice.topology import build_lattice
+from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.card import load_card
 
 pytestmark = pytest.mark.ngspice
@@ -73,6 +73,16 @@ def test_report_numbers_match_the_stage_results(runs):
     # cross-check section is the stage's own JSON
     cc = json.loads((st["crosscheck"].folder / "crosscheck.json").read_text())
     assert rep["crosscheck"]["rows"] == cc["rows"] and rep["crosscheck"]["passed"] is True
+    # the saved cross-check says what ran, and its two per-firing files agree: every SPICE firing before
+    # the end minus one period has an offset row, in the same neuron order
+    setup, cc_folder = cc["setup"], st["crosscheck"].folder
+    assert LatticeSpec(**setup["lattice"]) == load_config(SMALL).crosscheck_spec
+    assert setup["engine"] == "numpy" and setup["card"] == "generic_small_card"
+    assert len(setup["kicks"]) == build_lattice(LatticeSpec(**setup["lattice"])).n_rings
+    onsets, offsets = pd.read_csv(cc_folder / "spice_onsets.csv"), pd.read_csv(cc_folder / "firing_offsets.csv")
+    early = onsets[onsets.time_s < setup["duration_s"] - setup["period_s"]]
+    assert early.neuron.tolist() == offsets.neuron.tolist() and len(offsets) > 10
+    assert early.time_s.to_numpy() == pytest.approx(offsets.spice_time_s.to_numpy(), rel=1e-12)
     assert rep["versions"]["ngspice"] and rep["versions"]["brian2"]
 
 

@@ -50,8 +50,11 @@ def write_study(result, folder: str | Path) -> Path:
 
 
 def write_crosscheck(cc, folder: str | Path) -> None:
-    """Write ``crosscheck.json``, ``crosscheck.csv``, ``firing_offsets.csv`` (every SPICE firing's signed
-    distance to the nearest behavioural firing of its neuron, s and ring periods) and the figures."""
+    """Write ``crosscheck.json`` (verdict, rows, rule scores, energies, setup), ``crosscheck.csv``,
+    ``spice_onsets.csv`` (every SPICE firing the comparison used: neuron, time in s after the aligned
+    kick), ``firing_offsets.csv`` (each SPICE firing's signed distance to the nearest behavioural firing
+    of its neuron, s and ring periods) and the figures."""
+    import numpy as np
     import pandas as pd
 
     from hwsim.app.plot import plot_crosscheck
@@ -62,8 +65,11 @@ def write_crosscheck(cc, folder: str | Path) -> None:
     payload = {"passed": cc.passed, "rows": cc.rows, "rule_followed": cc.rule, "rule_scores": cc.rule_scores,
                "spice_wall_s": cc.spice_wall_s, "behavioural_wall_s": cc.behavioural_wall_s,
                "speedup": cc.spice_wall_s / max(cc.behavioural_wall_s, 1e-9),
-               "energy_j": cc.traces["energy_j"]}
+               "energy_j": cc.traces["energy_j"], "setup": cc.setup}
     write_json_atomic(folder / "crosscheck.json", payload)
+    onsets = cc.traces["spice_onsets"]
+    pd.DataFrame({"neuron": np.concatenate([np.full(len(t), i) for i, t in enumerate(onsets)]).astype(int),
+                  "time_s": np.concatenate(onsets)}).to_csv(folder / "spice_onsets.csv", index=False)
     t, neuron, offset = cc.traces["offsets"]
     pd.DataFrame({"neuron": neuron, "spice_time_s": t, "offset_s": offset,
                   "offset_periods": offset / cc.traces["period_s"]}).to_csv(folder / "firing_offsets.csv", index=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -51,8 +51,9 @@ TOLERANCES = {
 
 @dataclass(frozen=True)
 class CrossCheck:
-    """Result: one row per metric (value, tolerance, pass, reason), the preferred rule, timings and
-    the traces needed for plots."""
+    """Result: one row per metric (value, tolerance, pass, reason), the preferred rule, timings, the
+    traces needed for plots and the setup (cards, lattice, duration, engine, kicks, alignment) that
+    makes the saved result self-describing."""
 
     rows: list[dict]
     rule: str
@@ -60,6 +61,7 @@ class CrossCheck:
     spice_wall_s: float
     behavioural_wall_s: float
     traces: dict = field(default_factory=dict)
+    setup: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -244,5 +246,9 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
               "model_onsets": model_on, "spice_onsets": spice_on, "run": runs[primary], "lattice": lattice,
               "energy_j": energy, "periods": {"spice": sp_per, "model": md_per}, "period_s": period_ref,
               "offsets": firing_offsets(spice_on, [t * scale for t in model_on], duration_s, period_ref)}
+    setup = {"card": card.name, "shared_card": shared_card.name if shared_card else None, "lattice": asdict(spec),
+             "duration_s": duration_s, "engine": engine, "backend": backend, "kicks": [int(k) for k in spice.kicks],
+             "kick_at_s": spice.kick_at_s, "kick_lag_s": kick_at - spice.kick_at_s, "period_s": period_ref,
+             "time_scale": scale}
     return CrossCheck(rows=rows, rule=best, rule_scores=scores, spice_wall_s=res.elapsed_s,
-                      behavioural_wall_s=behavioural_wall, traces=traces)
+                      behavioural_wall_s=behavioural_wall, traces=traces, setup=setup)
