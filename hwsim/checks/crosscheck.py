@@ -152,6 +152,20 @@ def _alive_row(spice_on: list, model_on: list, rings: np.ndarray, late: float) -
             "reason": "the same rings still fire in the last quarter (tolerance column: behavioural count)"}
 
 
+def _final_lag_error(pairs: np.ndarray, spice: tuple, model: tuple) -> float:
+    """Largest difference (rad) between SPICE and behavioural neighbour phase lags at the end, over the
+    ring pairs ``pairs`` where both rings oscillate in both runs; ``spice``/``model``: (each ring's last
+    reference firing (s), its period (s, NaN if silent)). 0 when no pair qualifies."""
+    (sp_last, sp_per), (md_last, md_per) = spice, model
+    both = np.isfinite(sp_per) & np.isfinite(md_per)
+    ok_pairs = both[pairs[:, 0]] & both[pairs[:, 1]]
+    if not ok_pairs.any():
+        return 0.0
+    sp_lag = wrap(2 * np.pi * (sp_last[pairs[:, 1]] - sp_last[pairs[:, 0]]) / sp_per[pairs[:, 0]])
+    md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])
+    return float(np.max(np.abs(wrap(md_lag - sp_lag))[ok_pairs]))
+
+
 def _energies(res, vdd: float, kick_at: float, window: tuple[float, float], run, lattice,
               spice_on: list[np.ndarray]) -> dict:
     """Supply energy (J) on ``window`` (behavioural time, s; the aligned SPICE run may end up to the
@@ -223,13 +237,7 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     both = np.isfinite(sp_per) & np.isfinite(md_per)
     same_pattern = bool(np.array_equal(np.isfinite(sp_per), np.isfinite(md_per)))
     period_err = float(np.max(np.abs(md_per[both] / sp_per[both] - 1))) if both.any() else float("nan")
-    pairs = lattice.ring_neighbors
-    lag_err = 0.0
-    ok_pairs = both[pairs[:, 0]] & both[pairs[:, 1]]
-    if ok_pairs.any():
-        sp_lag = wrap(2 * np.pi * (sp_last[pairs[:, 1]] - sp_last[pairs[:, 0]]) / sp_per[pairs[:, 0]])
-        md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])
-        lag_err = float(np.max(np.abs(wrap(md_lag - sp_lag))[ok_pairs]))
+    lag_err = _final_lag_error(lattice.ring_neighbors, (sp_last, sp_per), (md_last, md_per))
     energy = _energies(res, cond.vdd_v, kick_at, (t_settle, min(duration_s, float(res.time[-1]) - kick_at)),
                        runs[primary], lattice, spice_on)
     e_spice, e_model = energy["spice"], energy["model"]
