@@ -173,3 +173,16 @@ def test_rescore_script_reproduces_a_recorded_crosscheck():
     assert got["unmatched"] == rec["unmatched_firings_frac"]
     square = rescore.rescore("keeper_tt_square2_open_alternating", cases["keeper_tt_square2_open_alternating"])
     assert square["offset_over_period"] < 0.01  # recorded with the median period: 0.032
+
+
+def test_final_lags_count_bonds_whose_lock_class_differs():
+    """Hand-made last firings (periods 1 s): bond 0-1 lags 0.12 vs 0.13 period (0.754 rad in phase vs 0.817
+    rad "other": a 0.063 rad error that crosses the pi/4 boundary), bond 1-2 0.50 vs 0.49 period (both
+    anti-phase), bond 2-3 left out (ring 3 silent). Expected: error 2 pi 0.01 rad, half the bonds differ."""
+    from hwsim.checks.crosscheck import _final_lags
+
+    pairs = np.array([[0, 1], [1, 2], [2, 3]])
+    per = np.array([1.0, 1.0, 1.0, np.nan])
+    err, differ = _final_lags(pairs, (np.array([0.0, 0.12, 0.62, 0.0]), per), (np.array([0.0, 0.13, 0.62, 0.0]), per))
+    assert err == pytest.approx(2 * np.pi * 0.01, abs=1e-12) and differ == 0.5
+    assert _final_lags(pairs, (np.zeros(4), np.full(4, np.nan)), (np.zeros(4), np.full(4, np.nan))) == (0.0, 0.0)

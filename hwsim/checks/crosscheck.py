@@ -20,6 +20,7 @@ import numpy as np
 
 from hwsim.analysis.power import estimate_power
 from hwsim.analysis.sync import wrap
+from hwsim.checks.spice_domains import lag_classes
 from hwsim.checks.spice_lattice import run_spice_lattice
 from hwsim.circuit.measure import crossings, supply_energy
 from hwsim.lattice.simulate import SimConfig, simulate
@@ -45,6 +46,8 @@ TOLERANCES = {
                                      "firing of the same neuron within 10 % of a period"),
     "orbit_class_diff": (0, "same number of circulating pulses per ring"),
     "final_lag_rad": (math.pi / 4, "neighbour phase differences at the end agree within pi/4"),
+    "lock_class_disagreement_frac": (0.10, "issue 16: neighbour lock classes at the end (in phase |lag| < pi/4, "
+                                           "anti-phase > 3 pi/4, other) equal on >= 90 % of the bonds"),
     "energy_rel": (0.10, "issue 6/7: supply energy within 10 % (from 2 RC after the kicks)"),
 }
 
@@ -152,18 +155,19 @@ def _alive_row(spice_on: list, model_on: list, rings: np.ndarray, late: float) -
             "reason": "the same rings still fire in the last quarter (tolerance column: behavioural count)"}
 
 
-def _final_lag_error(pairs: np.ndarray, spice: tuple, model: tuple) -> float:
-    """Largest difference (rad) between SPICE and behavioural neighbour phase lags at the end, over the
-    ring pairs ``pairs`` where both rings oscillate in both runs; ``spice``/``model``: (each ring's last
-    reference firing (s), its period (s, NaN if silent)). 0 when no pair qualifies."""
+def _final_lags(pairs: np.ndarray, spice: tuple, model: tuple) -> tuple[float, float]:
+    """(largest difference (rad) between SPICE and behavioural neighbour phase lags at the end, fraction of
+    bonds whose lock class differs), over the ring pairs ``pairs`` where both rings oscillate in both
+    runs; ``spice``/``model``: (each ring's last reference firing (s), its period (s, NaN if silent)).
+    (0, 0) when no pair qualifies."""
     (sp_last, sp_per), (md_last, md_per) = spice, model
     both = np.isfinite(sp_per) & np.isfinite(md_per)
     ok_pairs = both[pairs[:, 0]] & both[pairs[:, 1]]
     if not ok_pairs.any():
-        return 0.0
-    sp_lag = wrap(2 * np.pi * (sp_last[pairs[:, 1]] - sp_last[pairs[:, 0]]) / sp_per[pairs[:, 0]])
-    md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])
-    return float(np.max(np.abs(wrap(md_lag - sp_lag))[ok_pairs]))
+        return 0.0, 0.0
+    sp_lag = wrap(2 * np.pi * (sp_last[pairs[:, 1]] - sp_last[pairs[:, 0]]) / sp_per[pairs[:, 0]])[ok_pairs]
+    md_lag = wrap(2 * np.pi * (md_last[pairs[:, 1]] - md_last[pairs[:, 0]]) / md_per[pairs[:, 0]])[ok_pairs]
+    return float(np.max(np.abs(wrap(md_lag - sp_lag)))), float(np.mean(lag_classes(md_lag) != lag_classes(sp_lag)))
 
 
 def _energies(res, vdd: float, kick_at: float, window: tuple[float, float], run, lattice,
@@ -237,13 +241,14 @@ def crosscheck(card: ModelCard, spec: LatticeSpec, duration_s: float, backend: s
     both = np.isfinite(sp_per) & np.isfinite(md_per)
     same_pattern = bool(np.array_equal(np.isfinite(sp_per), np.isfinite(md_per)))
     period_err = float(np.max(np.abs(md_per[both] / sp_per[both] - 1))) if both.any() else float("nan")
-    lag_err = _final_lag_error(lattice.ring_neighbors, (sp_last, sp_per), (md_last, md_per))
+    lag_err, class_diff = _final_lags(lattice.ring_neighbors, (sp_last, sp_per), (md_last, md_per))
     energy = _energies(res, cond.vdd_v, kick_at, (t_settle, min(duration_s, float(res.time[-1]) - kick_at)),
                        runs[primary], lattice, spice_on)
     e_spice, e_model = energy["spice"], energy["model"]
     values = {"ring_period_rel": period_err, "firing_offset_over_period": offset / period_ref,
               "unmatched_firings_frac": unmatched, "orbit_class_diff": int(np.max(np.abs(sp_pulses - md_pulses))),
-              "final_lag_rad": lag_err, "energy_rel": abs(e_model / e_spice - 1)}
+              "final_lag_rad": lag_err, "lock_class_disagreement_frac": class_diff,
+              "energy_rel": abs(e_model / e_spice - 1)}
     rows = [{"metric": k, "value": float(v), "tolerance": TOLERANCES[k][0], "ok": bool(v <= TOLERANCES[k][0]),
              "reason": TOLERANCES[k][1]} for k, v in values.items()]
     if not both.any():  # no ring oscillates long enough for a period: comparable only as "both silent"

@@ -25,7 +25,7 @@ from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.behavior import behavioural_ring_period, simulate_events
 from hwsim.model.card import ModelCard
 
-__all__ = ["LOCK_CLASSES", "DomainCheck", "lock_classes", "random_kicks", "domain_check"]
+__all__ = ["LOCK_CLASSES", "DomainCheck", "lag_classes", "lock_classes", "random_kicks", "domain_check"]
 
 LOCK_CLASSES = ("in phase", "anti-phase", "other")
 
@@ -58,11 +58,16 @@ class DomainCheck:
                 "rings_silent_model": int(np.isnan(self.model_phase).sum()), **counts}
 
 
-def lock_classes(theta: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """Lock class of every ring pair from phases ``theta`` (rad): 0 in phase, 1 anti-phase, 2 other, -1 NaN."""
-    lag = np.abs(wrap(theta[pairs[:, 1]] - theta[pairs[:, 0]]))
+def lag_classes(lag: np.ndarray) -> np.ndarray:
+    """Lock class of phase lags (rad): 0 in phase (|lag| < pi/4), 1 anti-phase (> 3 pi/4), 2 other, -1 NaN."""
+    lag = np.abs(wrap(np.asarray(lag, dtype=float)))
     cls = np.where(lag < math.pi / 4, 0, np.where(lag > 3 * math.pi / 4, 1, 2))
     return np.where(np.isnan(lag), -1, cls)
+
+
+def lock_classes(theta: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Lock class (:func:`lag_classes`) of every ring pair from phases ``theta`` (rad)."""
+    return lag_classes(theta[pairs[:, 1]] - theta[pairs[:, 0]])
 
 
 def random_kicks(lattice, period_s: float, seed: int) -> tuple[tuple[int, float], ...]:
