@@ -7,7 +7,9 @@ Where a case saved its per-firing file (``firing_offsets.csv``: every aligned SP
 the end minus one period, per neuron), this script re-runs the behavioural model of the same case (its
 ``run`` line in run.sh gives card, lattice and engine) and scores the recorded SPICE firings against it
 with the cross-check's own functions: ring periods (mean interval), time scale, median firing offset
-and unmatched fraction. Energy, orbit classes and final lags need the waveforms and are not rescored.
+and unmatched fraction, and the neighbour lags and lock classes where the file ends (one period before
+the run's end; the behavioural run cut at the same aligned time). Energy and orbit classes need the
+waveforms and are not rescored.
 
 Usage (repository root): .venv/bin/python reports/example_gate_crosscheck/rescore.py [CASE ...]
 (default: every case with a firing_offsets.csv). Prints one markdown row per case.
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwsim.checks.crosscheck import _behavioural_runs, _match, _model_onsets, _period_ratio, _ring_stats
+from hwsim.checks.crosscheck import _behavioural_runs, _final_lags, _match, _model_onsets, _period_ratio, _ring_stats
 from hwsim.circuit.characterize import Conditions
 from hwsim.lattice.topology import LatticeSpec, build_lattice
 from hwsim.model.card import load_card
@@ -62,14 +64,18 @@ def rescore(name: str, args: list[str]) -> dict:
     t_settle = 2 * Conditions.of_card(card.conditions).rc_s
     run = _behavioural_runs(card, replace(spec), ("gate",), DURATION_S, shared, engine)["gate"]
     model_on = _model_onsets(run, lattice.n_neurons)
-    sp_per = _ring_stats(spice_on, lattice.rings, t_settle)[0]
+    sp_per, _, sp_last = _ring_stats(spice_on, lattice.rings, t_settle)
     md_per = _ring_stats(model_on, lattice.rings, t_settle)[0]
     period_ref = float(np.nanmedian(sp_per))
     scale = _period_ratio(sp_per, md_per)
     offset, unmatched = _match(spice_on, [t * scale for t in model_on], DURATION_S, period_ref)
+    # final lags where the file ends (one period before the run's end): the model cut at the same aligned time
+    md_last = _ring_stats([t[t * scale < DURATION_S - period_ref] for t in model_on], lattice.rings, t_settle)[2]
+    lag_err, class_diff = _final_lags(lattice.ring_neighbors, (sp_last, sp_per), (md_last, md_per))
     both = np.isfinite(sp_per) & np.isfinite(md_per)
     return {"case": name, "period_rel": float(np.max(np.abs(md_per[both] / sp_per[both] - 1))),
-            "offset_over_period": offset / period_ref, "unmatched": unmatched, "firings": int(len(rec))}
+            "offset_over_period": offset / period_ref, "unmatched": unmatched, "firings": int(len(rec)),
+            "lag_rad": lag_err, "class_diff": class_diff}
 
 
 def main(names: list[str]) -> int:
@@ -81,11 +87,12 @@ def main(names: list[str]) -> int:
         print(f"error: no recorded firings for {', '.join(bad)}; cases with a firing_offsets.csv: "
               f"{', '.join(scorable)}", file=sys.stderr)
         return 2
-    print("| case | ring period rel | median offset / period | unmatched | SPICE firings scored |\n" + "|---" * 5 + "|")
+    print("| case | ring period rel | median offset / period | unmatched | final lag error rad | lock classes "
+          "differing | SPICE firings scored |\n" + "|---" * 7 + "|")
     for name in names or scorable:
         r = rescore(name, cases[name])
         print(f"| {r['case']} | {r['period_rel']:.4f} | {r['offset_over_period']:.4f} | {r['unmatched']:.3f} | "
-              f"{r['firings']} |")
+              f"{r['lag_rad']:.3f} | {r['class_diff']:.2f} | {r['firings']} |")
     return 0
 
 
