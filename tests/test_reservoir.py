@@ -127,6 +127,9 @@ def test_hilbert_sequence_visits_every_pixel_by_unit_steps():
     ({"ring_min": 1}, "ring sizes"),
     ({"v_thl": 0.6}, "thresholds"),
     ({"n_rings": 0}, "n_rings"),
+    ({"rule": "gate"}, "needs a lattice geometry with shared >= 1"),
+    ({"rule": "gate", "geometry": "square", "shared": 0}, "needs a lattice geometry with shared >= 1"),
+    ({"rule": "capacitive", "geometry": "square"}, "rule 'capacitive'"),
 ])
 def test_bad_specs_are_refused_by_name(kwargs, words):
     with pytest.raises(InputError, match=words):
@@ -253,36 +256,45 @@ def test_reservoir_sweeps_check_points_and_run_one(tmp_path):
 
 
 def numpy_lattice_features(spec, w, w_in, vc, out, seq):
-    """Warm-up without input, then the companion's simulate(), dense numpy, one image."""
+    """Warm-up without input, then the companion's simulate(), dense numpy, one image; under the gate
+    rule a neuron's recurrent input is the smallest weight x output over its inputs (an AND gate of the
+    active-low outputs), 0 without inputs."""
     def f_out(o, v):
         return 1 - np.logical_or(v >= spec.v_thh, np.logical_and(v >= spec.v_thl, o == 0))
 
+    def recurrent(o):
+        if spec.rule != "gate":
+            return w @ o
+        low = np.where(w != 0, w * o[None, :], np.inf).min(axis=1)
+        return np.where(np.isinf(low), 0.0, low)
+
     alph = np.exp(-spec.dt)
     for _ in range(int(round(spec.warmup / spec.dt))):
-        u = w @ out
+        u = recurrent(out)
         vc = alph * vc + (1 - alph) * u
         out = f_out(out, u - vc).astype(float)
     win = window_of_step(spec.n_steps, len(seq), spec.n_in)
     outs = [out]
     for t in range(spec.n_steps - 1):
         v_in = seq[win[t] + spec.n_in - 1 - np.arange(spec.n_in)]
-        u = w @ out + w_in @ v_in
+        u = recurrent(out) + w_in @ v_in
         vc = alph * vc + (1 - alph) * u
         out = f_out(out, u - vc).astype(float)
         outs.append(out)
     return np.array(outs)[sample_steps(spec)].reshape(-1)
 
 
-def test_lattice_reservoir_is_the_lattice_and_runs_like_numpy():
+@pytest.mark.parametrize("rule", ["summing", "gate"])
+def test_lattice_reservoir_is_the_lattice_and_runs_like_numpy(rule):
     """A 3 x 3 open square lattice sharing one neuron: the reservoir's inputs are the lattice's
     edges, one ring neuron fires per ring at the start, and the features are the same bits as a
-    dense numpy run of the same warm-up and input."""
+    dense numpy run of the same warm-up and input, under the summing and the gate rule."""
     from sklearn.datasets import load_digits
 
     from hwsim.lattice.topology import build_lattice
 
     spec = ReservoirSpec(geometry="square", nx=3, ny=3, ring_size=6, shared=1, orientation="alternating",
-                         boundary="open", seed=2, t_stop=20.0, warmup=5.0, p=0.3)
+                         boundary="open", seed=2, t_stop=20.0, warmup=5.0, p=0.3, rule=rule)
     res = build_reservoir(spec)
     net = build_lattice(spec.lattice_spec()).network
     w = np.zeros((net.n_neurons, net.n_neurons))
@@ -303,3 +315,24 @@ def test_lattice_reservoir_is_the_lattice_and_runs_like_numpy():
         seq = hilbert_sequence(img, 8, 2.55 / 16, rs)
         ref = numpy_lattice_features(spec, w, w_in, vc[:, 0], out[:, 0], seq)
         assert np.array_equal(feats[k], ref.astype(np.uint8)), k
+
+
+def test_gate_rule_changes_the_shared_neurons_input():
+    """Control for the rule comparison above: on the same lattice and image the gate and summing
+    features differ; at the start a resting shared neuron (two inputs) sits 0.1 below its input at
+    rest, which is the sum of its weights (2) under the summing rule and their minimum (1) under the
+    gate rule, like every private neuron's."""
+    from sklearn.datasets import load_digits
+
+    kw = dict(geometry="square", nx=3, ny=3, ring_size=6, shared=1, orientation="alternating", boundary="open",
+              seed=2, t_stop=20.0, warmup=5.0, p=0.3)
+    image = load_digits().images[:1]
+    feats = {}
+    for rule, shared_rest in (("summing", 1.9), ("gate", 0.9)):
+        res = build_reservoir(ReservoirSpec(**kw, rule=rule))
+        feats[rule] = features_for(res, image, "test", 0, side=8, scale=2.55 / 16)[0]
+        vc, out, _ = initial_states(res, [image_stream(2, "test", 0)])
+        shared, resting = np.diff(res.ptr) == 2, out[:, 0] == 1
+        assert shared.sum() == 12  # 3 x 3 open square: one neuron on each of the 12 inner sides
+        assert np.allclose(vc[shared & resting, 0], shared_rest) and np.allclose(vc[~shared & resting, 0], 0.9)
+    assert not np.array_equal(feats["summing"], feats["gate"])

@@ -47,8 +47,12 @@ from hwsim.errors import InputError
 
 #: "companion": the paper's small-world reservoir; the others: hwsim lattices (shared neurons).
 RESERVOIR_GEOMETRIES = ("companion", "square", "honeycomb", "triangular")
+#: How a neuron combines its recurrent inputs: the companion's weighted sum, or (lattices sharing
+#: neurons, the circuit hwsim builds) an AND gate: u = min over inputs of weight x output, so u falls
+#: when any predecessor fires and rises when the last one stops.
+RESERVOIR_RULES = ("summing", "gate")
 
-__all__ = ["RESERVOIR_GEOMETRIES", "ReservoirSpec", "Reservoir", "build_reservoir", "image_stream",
+__all__ = ["RESERVOIR_GEOMETRIES", "RESERVOIR_RULES", "ReservoirSpec", "Reservoir", "build_reservoir", "image_stream",
            "window_of_step", "sample_steps", "initial_states", "run_images", "features_for"]
 
 
@@ -83,13 +87,20 @@ class ReservoirSpec:
     orientation: str = "alternating"
     boundary: str = "periodic"
     warmup: float = 20.0
+    rule: str = "summing"
 
     def __post_init__(self) -> None:
         problems = []
         if self.geometry not in RESERVOIR_GEOMETRIES:
             problems.append(f"geometry {self.geometry!r} (choose {', '.join(RESERVOIR_GEOMETRIES)})")
+        elif self.rule == "gate" and (self.geometry == "companion" or self.shared == 0):
+            problems.append(f"rule 'gate' with geometry {self.geometry!r}, shared = {self.shared} (the gate rule "
+                            "puts an AND gate in front of neurons with several predecessors: it needs a lattice "
+                            "geometry with shared >= 1; the companion's small world and eps links sum their inputs)")
         elif self.geometry != "companion":
             self.lattice_spec()  # LatticeError (an InputError) names the lattice field
+        if self.rule not in RESERVOIR_RULES:
+            problems.append(f"rule {self.rule!r} (choose {', '.join(RESERVOIR_RULES)})")
         if not 0 <= self.warmup <= 1000:
             problems.append(f"warmup = {self.warmup} tau (0..1000)")
         if not 1 <= self.n_rings <= 100_000:
@@ -115,13 +126,13 @@ class ReservoirSpec:
             raise InputError("reservoir: " + "; ".join(problems))
 
     def lattice_spec(self):
-        """The :class:`~hwsim.lattice.topology.LatticeSpec` of a lattice reservoir (summing rule;
-        links of weight eps between rings that share no neurons)."""
+        """The :class:`~hwsim.lattice.topology.LatticeSpec` of a lattice reservoir (``rule``; links of
+        weight eps between rings that share no neurons)."""
         from hwsim.lattice.topology import LatticeSpec
 
         return LatticeSpec(geometry=self.geometry, nx=self.nx, ny=self.ny, ring_size=self.ring_size,
                            shared=self.shared, orientation=self.orientation, boundary=self.boundary,
-                           coupling_weight=self.eps if self.shared == 0 else 0.0, rule="summing")
+                           coupling_weight=self.eps if self.shared == 0 else 0.0, rule=self.rule)
 
     @property
     def prob_in(self) -> float:
@@ -223,8 +234,8 @@ def _input_rows(n: int, first: np.ndarray, mask: np.ndarray, weight: float) -> d
 
 
 def _build_lattice_reservoir(spec: ReservoirSpec) -> Reservoir:
-    """A hwsim lattice (summing rule) as a reservoir: neuron 0 of each ring (its first neuron in
-    traversal order) takes the input, wired as in the companion's preset."""
+    """A hwsim lattice (``spec.rule``: summing, or gate) as a reservoir: neuron 0 of each ring (its
+    first neuron in traversal order) takes the input, wired as in the companion's preset."""
     from hwsim.lattice.topology import build_lattice
 
     lattice = build_lattice(spec.lattice_spec())
@@ -315,10 +326,12 @@ def initial_states(res: Reservoir, streams: list[np.random.RandomState]) -> tupl
 
 def _lattice_states(res: Reservoir, streams: list[np.random.RandomState]) -> tuple[np.ndarray, ...]:
     """Lattice reservoirs: every neuron at rest with x = 0.1 (the companion's 0.9 below an input of
-    1), then one random neuron of each ring (not its last) firing with x = 0.9 - 0.01 U; the
-    coupled lattice then runs ``warmup`` tau without input (:func:`run_images`)."""
+    1; the input at rest is the sum of the weights, or their minimum under the gate rule), then one
+    random neuron of each ring (not its last) firing with x = 0.9 - 0.01 U; the coupled lattice then
+    runs ``warmup`` tau without input (:func:`run_images`)."""
     spec, n, b = res.spec, res.n_neurons, len(streams)
-    u_rest = np.add.reduceat(res.weight, res.ptr[:-1]) if len(res.weight) else np.zeros(n)
+    combine = np.minimum if spec.rule == "gate" else np.add
+    u_rest = combine.reduceat(res.weight, res.ptr[:-1]) if len(res.weight) else np.zeros(n)
     u_rest[np.diff(res.ptr) == 0] = 0.0
     vc, out = np.repeat((u_rest - 0.1)[:, None], b, axis=1), np.ones((n, b))
     n_rings, size = res.rings.shape
@@ -363,19 +376,20 @@ def run_images(res: Reservoir, vc: np.ndarray, out: np.ndarray, alph_init: np.nd
     vc, out = np.ascontiguousarray(vc, np.float64), np.ascontiguousarray(out, np.float64)
     n, b = vc.shape
     alph = np.exp(-spec.dt)
+    gate = spec.rule == "gate"
     if res.rings is None:
         n_init = int(2 * spec.ring_max / spec.dt_init)
         _init_kernel(res.predecessor, np.ascontiguousarray(alph_init), vc, out, n_init, spec.v_thh, spec.v_thl)
     else:  # the coupled lattice without input for `warmup` tau
-        _run_kernel(res.ptr, res.col, res.weight, np.full(n, -1, np.int64), np.zeros((0, spec.n_in)),
+        _run_kernel(res.ptr, res.col, res.weight, gate, np.full(n, -1, np.int64), np.zeros((0, spec.n_in)),
                     np.zeros((1, b)), np.zeros(int(round(spec.warmup / spec.dt)) + 1, np.int64), alph,
                     spec.v_thh, spec.v_thl, vc, out, np.zeros(0, np.int64), np.zeros((0, n, b), np.uint8),
                     np.zeros((n, b), np.int32))
     vin = np.ascontiguousarray(seq.T, np.float64)  # pixels x batch
     sampled = np.zeros((len(steps), n, b), np.uint8)
     fires = np.zeros((n, b), np.int32)
-    _run_kernel(res.ptr, res.col, res.weight, res.input_row, res.input_weight, vin, win, alph, spec.v_thh, spec.v_thl,
-                vc, out, steps, sampled, fires)
+    _run_kernel(res.ptr, res.col, res.weight, gate, res.input_row, res.input_weight, vin, win, alph, spec.v_thh,
+                spec.v_thl, vc, out, steps, sampled, fires)
     return sampled.transpose(2, 0, 1).copy(), fires.T.copy()
 
 
@@ -403,8 +417,9 @@ def _init_rings(pred, alph, vc, out, n_steps, thh, thl):
                 out[i, k] = r
 
 
-def _run_steps(ptr, col, w, input_row, in_w, vin, win, alph, thh, thl, vc, out, steps, sampled, fires):
-    """The run (in place): per step u = W o + W_in v_in, v_c, x, Schmitt; outputs at ``steps``."""
+def _run_steps(ptr, col, w, gate, input_row, in_w, vin, win, alph, thh, thl, vc, out, steps, sampled, fires):
+    """The run (in place): per step u = W o + W_in v_in (``gate``: the recurrent part is the minimum over
+    the inputs of weight x output instead of the sum), v_c, x, Schmitt; outputs at ``steps``."""
     n, b = vc.shape
     n_in = in_w.shape[1]
     new = np.empty((n, b))
@@ -424,10 +439,17 @@ def _run_steps(ptr, col, w, input_row, in_w, vin, win, alph, thh, thl, vc, out, 
         for i in range(n):
             for k in range(b):
                 s[k] = 0.0
-            for e in range(ptr[i], ptr[i + 1]):
-                j, we = col[e], w[e]
-                for k in range(b):
-                    s[k] += we * out[j, k]
+            if gate:
+                for e in range(ptr[i], ptr[i + 1]):
+                    j, we = col[e], w[e]
+                    for k in range(b):
+                        if e == ptr[i] or we * out[j, k] < s[k]:
+                            s[k] = we * out[j, k]
+            else:
+                for e in range(ptr[i], ptr[i + 1]):
+                    j, we = col[e], w[e]
+                    for k in range(b):
+                        s[k] += we * out[j, k]
             r = input_row[i]
             for k in range(b):
                 s2[k] = 0.0
