@@ -214,6 +214,8 @@ def test_mnist_files_are_the_canonical_ones():
     ('[reservoir]\nn_rings = 90000\n[data]\ndataset = "mnist"\n', "GB (limit"),
     ('[reservoir]\ngeometry = "square"\nnx = 3\nny = 3\nring_size = 3\n', "ring_size"),
     ('[reservoir]\ngeometry = "torus"\n', "geometry 'torus'"),
+    ('[reservoir]\nrule = "gate"\n', "needs a lattice geometry with shared >= 1"),
+    ('[reservoir]\ngeometry = "square"\nrule = "<b>x</b>"\n', "rule '<b>x</b>'"),
     ('[reservoir\n', "TOML"),
 ])
 def test_bad_configs_exit_2_with_the_reason(tmp_path, capsys, text, words):
