@@ -93,14 +93,14 @@ class ReservoirSpec:
         problems = []
         if self.geometry not in RESERVOIR_GEOMETRIES:
             problems.append(f"geometry {self.geometry!r} (choose {', '.join(RESERVOIR_GEOMETRIES)})")
+        elif self.rule not in RESERVOIR_RULES:
+            problems.append(f"rule {self.rule!r} (choose {', '.join(RESERVOIR_RULES)})")
         elif self.rule == "gate" and (self.geometry == "companion" or self.shared == 0):
             problems.append(f"rule 'gate' with geometry {self.geometry!r}, shared = {self.shared} (the gate rule "
                             "puts an AND gate in front of neurons with several predecessors: it needs a lattice "
                             "geometry with shared >= 1; the companion's small world and eps links sum their inputs)")
         elif self.geometry != "companion":
             self.lattice_spec()  # LatticeError (an InputError) names the lattice field
-        if self.rule not in RESERVOIR_RULES:
-            problems.append(f"rule {self.rule!r} (choose {', '.join(RESERVOIR_RULES)})")
         if not 0 <= self.warmup <= 1000:
             problems.append(f"warmup = {self.warmup} tau (0..1000)")
         if not 1 <= self.n_rings <= 100_000:
