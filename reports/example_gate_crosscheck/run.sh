@@ -60,6 +60,9 @@ for corner in tt ss ff; do
 done
 run keeper_ss_square3_open_alternating_event sky130_keeper_ss square 3 open alternating "" event
 run keeper_ff_square3_open_alternating_event sky130_keeper_ff square 3 open alternating "" event
+# the periodic 4 x 4 alternating at the slow and fast corners (2026-12-05, fifteenth session; code of beecb4c)
+run keeper_ss_square4_periodic_alternating_event sky130_keeper_ss square 4 periodic alternating "" event
+run keeper_ff_square4_periodic_alternating_event sky130_keeper_ff square 4 periodic alternating "" event
 # (honeycomb lattices have no alternating orientation: hexagonal plaquettes form a triangular graph)
 "${HWSIM%/hwsim}/python" - "$OUT" <<'PY'
 import json, sys
