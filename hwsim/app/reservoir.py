@@ -203,18 +203,99 @@ def _energies(res: Reservoir, config: ReservoirConfig, images: np.ndarray, firin
     seq = np.stack([hilbert_sequence(images[k], side, scale, image_stream(spec.seed, "test", k))
                     for k in range(sample)])
     rise = input_rise(seq, window_of_step(spec.n_steps, side * side, spec.n_in), spec.n_in)
-    extra = np.zeros(res.n_neurons)
-    np.add.at(extra, res.col, res.weight)
-    extra -= 1.0  # the in-ring edge is in the per-firing figure
+    extra = capacitor_charges(res) - 1.0  # the in-ring edge is in the per-firing figure
+    n_gates = int(np.sum(np.diff(res.ptr) > 1)) if spec.rule == "gate" else 0
     rows = []
     for name in config.cards:
         ce = card_energy(name)
+        gate_w = gate_static_w(ce["card"]) if n_gates else 0.0
+        p_static = ce["p_static_w"] + gate_w * n_gates / res.n_neurons  # the AND gates' leakage, per neuron
         e = image_energy(ce["per_firing_j"], firings, extra, res.n_neurons, spec.t_stop * ce["tau_s"],
-                         ce["p_static_w"], ce["c_couple_f"], ce["swing_v"], rise, res.input_mask, spec.weight_in,
+                         p_static, ce["c_couple_f"], ce["swing_v"], rise, res.input_mask, spec.weight_in,
                          n_features, MAC_ENERGY_J[config.mac])
         rows.append({"card": ce["card"], "tau_s": ce["tau_s"], "image_time_s": spec.t_stop * ce["tau_s"],
-                     "ring_model_vs_spice": ce["spice_vs_model_ratio"], **e})
+                     "ring_model_vs_spice": ce["spice_vs_model_ratio"], "and_gates": n_gates,
+                     "p_gate_static_w": gate_w, **e})
     return rows
+
+
+def capacitor_charges(res: Reservoir) -> np.ndarray:
+    """Per neuron j, the coupling-capacitor charges one of its firings pays for (in units of one
+    capacitor of weight 1). Summing rule: the summed weights of its output edges (one capacitor per
+    input). Gate rule: a neuron with one input is charged by its predecessor (1 for that
+    predecessor); a neuron behind an AND gate has one capacitor, charged by the gate once per gate
+    pulse, booked as one charge per firing of the gated neuron itself (every firing follows a gate
+    pulse; a gate pulse that arrives while the neuron is still firing is not counted, so this is a
+    lower bound, and the summing count, one charge per predecessor firing, an upper one)."""
+    n = res.n_neurons
+    charges = np.zeros(n)
+    if res.spec.rule != "gate":
+        np.add.at(charges, res.col, res.weight)
+        return charges
+    fan_in = np.diff(res.ptr)
+    single = np.flatnonzero(fan_in == 1)
+    np.add.at(charges, res.col[res.ptr[single]], 1.0)
+    charges[fan_in > 1] += 1.0
+    return charges
+
+
+@functools.lru_cache(maxsize=16)
+def gate_static_w(card_name: str) -> float:
+    """Static power (W) of one AND gate from the shipped gate card ``<card>_and2`` (``hwsim gate-card``);
+    0 when the card has none (the power model then counts no gate leakage)."""
+    from hwsim.model.card import find_card, load_card
+
+    try:
+        path = find_card(f"{card_name}_and2")
+    except InputError:
+        return 0.0
+    return float(load_card(path).energy.get("p_gate_static_w", 0.0))
+
+
+#: Domain sizes of a lattice reservoir: measured at these times (tau after the image window opens,
+#: i.e. after the warmup), over the initial states of this many test images, each time from the
+#: firings within this many tau either side of it.
+DOMAIN_TIMES = (10.0, 100.0)
+DOMAIN_IMAGES = 8
+DOMAIN_HALF_WINDOW = 8.0
+
+
+def reservoir_domains(res: Reservoir, times: tuple[float, ...] = DOMAIN_TIMES, n_images: int = DOMAIN_IMAGES,
+                      half_window: float = DOMAIN_HALF_WINDOW) -> dict | None:
+    """Pattern-aware domain size xi (rings; :func:`hwsim.analysis.pattern.pattern_metrics`) of a
+    lattice reservoir in its own model: the initial states of the first ``n_images`` test images,
+    the warmup, then the lattice run on without input; at each of ``times`` (tau after the warmup)
+    the ring phases come from the onsets of each ring's neuron 0 and the orbit classes from the
+    firing states within ``half_window`` tau. ``None`` for the companion's small world."""
+    from hwsim.analysis.pattern import pattern_metrics
+    from hwsim.analysis.sync import phases_at
+    from hwsim.lattice.reservoir import initial_states, run_images
+    from hwsim.lattice.simulate import ring_orbits
+    from hwsim.lattice.topology import build_lattice
+
+    if res.rings is None:
+        return None
+    spec, dt = res.spec, res.spec.dt
+    lattice = build_lattice(spec.lattice_spec())
+    n_steps = int(round((max(times) + half_window) / dt)) + 2
+    windows = [np.arange(max(0, int((t - half_window) / dt)), min(n_steps, int((t + half_window) / dt)))
+               for t in times]
+    steps = np.unique(np.concatenate(windows))
+    vc, out, alph = initial_states(res, [image_stream(spec.seed, "test", k) for k in range(n_images)])
+    sampled, _ = run_images(res, vc, out, alph, np.zeros((n_images, spec.n_in)), np.zeros(n_steps, np.int64), steps)
+    xi = np.full((n_images, len(times)), np.nan)
+    capped = np.zeros((n_images, len(times)), bool)
+    for k in range(n_images):
+        for j, (t, window) in enumerate(zip(times, windows)):
+            firing = sampled[k][np.isin(steps, window)] == 0
+            onset = firing[1:] & ~firing[:-1]
+            onsets = [window[1:][onset[:, i]] * dt for i in res.rings[:, 0]]
+            theta, _ = phases_at(onsets, np.array([t]))
+            m = pattern_metrics(theta[0], ring_orbits(firing, res.rings), lattice)
+            xi[k, j], capped[k, j] = m["xi_pattern"], m["xi_pattern_capped"]
+    return {"times_tau": list(times), "warmup_tau": spec.warmup, "n_images": n_images,
+            "xi_pattern": np.nanmean(xi, axis=0).tolist(), "xi_pattern_std": np.nanstd(xi, axis=0).tolist(),
+            "capped_fraction": capped.mean(axis=0).tolist(), "lattice_rings": int(lattice.n_rings)}
 
 
 #: Feature memory a run may take: bits as bytes plus the readout's float32 copy of the training set.
@@ -259,6 +340,7 @@ def evaluate(config: ReservoirConfig, folder: Path | None = None,
            "confusion": test["confusion"], "classes": test["classes"],
            "firings_per_image": float(fires.sum(axis=1).mean()),
            "energy": _energies(res, config, images, fires, int(feats.shape[1])) if config.cards else [],
+           "domains": reservoir_domains(res),
            "wall_s": time.perf_counter() - start}
     return out
 
@@ -287,7 +369,14 @@ def summary_markdown(result: dict, figures: list[Path]) -> str:
              f"{result['dataset']}: {result['n_train']} training, {result['n_test']} test images; "
              f"{result['n_features']} binary features.", "",
              f"- test accuracy **{result['test_accuracy']:.4f}**, training accuracy {result['train_accuracy']:.4f}",
-             f"- firings per image (whole reservoir): {result['firings_per_image']:.0f}", ""]
+             f"- firings per image (whole reservoir): {result['firings_per_image']:.0f}"]
+    d = result.get("domains")
+    if d:
+        lines.append(f"- domain size xi (pattern-aware, rings, {d['lattice_rings']} rings; mean over {d['n_images']} "
+                     f"images without input, after {d['warmup_tau']:g} tau of warmup): " + ", ".join(
+                         f"{x:.2f} at {t:g} tau ({c:.0%} spanning)"
+                         for t, x, c in zip(d["times_tau"], d["xi_pattern"], d["capped_fraction"])))
+    lines.append("")
     if result["energy"]:
         lines += ["| card | image time | coupling | crowbar | edges | static | input drive | reservoir | readout |",
                   "|---|---|---|---|---|---|---|---|---|"]

@@ -425,6 +425,10 @@ def _reservoir_point(p: Mapping) -> dict:
     for e in r["energy"][:1]:
         out.update({f"energy_{k}": e[k] for k in ("reservoir_j", "readout_j", "total_j", "coupling_j", "crowbar_j",
                                                   "edges_j", "static_j", "input_j")})
+    d = r["domains"]
+    if d:  # lattice reservoirs: domain size in the reservoir's own model, early and late in the image window
+        out.update({"xi_start_pattern": d["xi_pattern"][0], "xi_end_pattern": d["xi_pattern"][-1],
+                    "xi_start_capped": d["capped_fraction"][0], "xi_end_capped": d["capped_fraction"][-1]})
     return out
 
 
@@ -739,7 +743,7 @@ def write_sweep_report(sweep: Sweep, table, folder: str | Path) -> list[Path]:
               "lattice": ["xi_ss", "R_ss", "xi_ss_pattern", "wall_density_ss_pattern",
                           "firings_per_neuron_per_tau"],
               "reservoir": ["test_accuracy", "train_accuracy", "n_neurons", "energy_reservoir_j",
-                            "energy_readout_j"]}[sweep.kind]
+                            "energy_readout_j", "xi_start_pattern", "xi_end_pattern"]}[sweep.kind]
     metric = [m for m in metric if m in ok]
     if len(ok) and group:
         stats = ok.groupby(group)[metric].agg(["mean", "std", "count"])
