@@ -5,9 +5,9 @@ the pattern-aware domain size xi of the same schemes from the design-space study
 (reports/example_design_space: gate rule, sky130 tt card, exact event engine, 2 000 tau, L = 32,
 4 seeds; square N6 alternating from its exploration sweep: L = 32, 600 tau, one gate-rule run) and the companion's
 small-world reservoir of about the same size (reports/example_reservoir_schemes, 100 rings), and writes
-accuracy_vs_domain_size.png and table.md here. It also measures xi in the reservoir's own model
-(:func:`hwsim.app.reservoir.reservoir_domains`: 10 and 100 tau into the image window, 8 images without
-input, seeds 1-3; about 10 s), which the sweep points (computed before that measurement existed) lack.
+accuracy_vs_domain_size.png and table.md here. The sweep's points also carry xi in the reservoir's own
+model (xi_start_pattern / xi_end_pattern: 10 and 100 tau into the image window, 8 images without input;
+:func:`hwsim.app.reservoir.reservoir_domains`), shown beside the design-space xi.
 
 Usage (repository root): .venv/bin/python reports/example_reservoir_gate_domains/plot.py
 """
@@ -45,34 +45,16 @@ def domain_sizes() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def model_domain_sizes() -> pd.DataFrame:
-    """Per scheme: xi (rings) in the reservoir's own model at 10 and 100 tau into the image window
-    (mean over seeds 1-3) and the share of images whose domain spans the lattice at 100 tau."""
-    import tomllib
-
-    from hwsim.app.reservoir import reservoir_domains
-    from hwsim.lattice.reservoir import ReservoirSpec, build_reservoir
-
-    config = REPORTS.parent / "hwsim" / "app" / "configs" / "sweep_reservoir_gate_domains.toml"
-    cfg = tomllib.loads(config.read_text())
-    base = {k: v for k, v in cfg["base"].items() if k not in ("dataset", "n_train", "n_test", "card")}
-    rows = []
-    for scheme, fields in cfg["schemes"].items():
-        runs = [reservoir_domains(build_reservoir(ReservoirSpec(**base, **fields, seed=s))) for s in (1, 2, 3)]
-        rows.append({"scheme": scheme, "xi_10": sum(r["xi_pattern"][0] for r in runs) / 3,
-                     "xi_100": sum(r["xi_pattern"][1] for r in runs) / 3,
-                     "span_100": sum(r["capped_fraction"][1] for r in runs) / 3})
-    return pd.DataFrame(rows)
-
-
 def main() -> int:
     """Write table.md and accuracy_vs_domain_size.png."""
     sweep = pd.read_csv(HERE / "sweep.csv")
     acc = sweep[sweep.status == "ok"].groupby("scheme").agg(
         accuracy=("test_accuracy", "mean"), accuracy_std=("test_accuracy", "std"), seeds=("seed", "count"),
-        neurons=("n_neurons", "first"), energy_nj=("energy_reservoir_j", "mean")).reset_index()
+        neurons=("n_neurons", "first"), energy_nj=("energy_reservoir_j", "mean"),
+        xi_10=("xi_start_pattern", "mean"), xi_100=("xi_end_pattern", "mean"),
+        span_100=("xi_end_capped", "mean")).reset_index()
     acc["energy_nj"] *= 1e9
-    table = domain_sizes().merge(model_domain_sizes(), on="scheme").merge(acc, on="scheme").sort_values("xi")
+    table = domain_sizes().merge(acc, on="scheme").sort_values("xi")
     small = pd.read_csv(REPORTS / "example_reservoir_schemes" / "sweep.csv")
     small = small[(small.scheme == "companion-100rings") & (small.status == "ok")].test_accuracy
     lines = ["| scheme (gate rule, shared 1) | neurons | domain size xi (rings, L = 32) | xi in the reservoir at 10 / "
