@@ -70,3 +70,22 @@ def test_gate_reservoir_energy_counts_the_gates():
     assert e["and_gates"] == 12 and e["p_gate_static_w"] == p_gate > 0
     n = build_reservoir(config.spec).n_neurons
     assert e["static_j"] == pytest.approx((p_neuron * n + p_gate * 12) * e["image_time_s"], rel=1e-12)
+
+
+def test_gate_energy_without_a_gate_card_says_what_is_missing():
+    """sky130_keeper_tt has no AND-gate card: the gate lattice's energy row carries no gate leakage
+    (p_gate_static_w None, static energy = neuron static x n x image time) and a note that names the
+    missing card, which the summary page repeats; a card with a gate card gets no note."""
+    from hwsim.app.reservoir import summary_markdown
+    from hwsim.model.card import load_card
+
+    config = ReservoirConfig(name="gate", spec=ReservoirSpec(**SQUARE_3X3, rule="gate"), dataset="digits",
+                             n_train=40, n_test=20, cards=("sky130_keeper_tt", "sky130_tt"))
+    result = evaluate(config)
+    keeper, tt = result["energy"]
+    n = build_reservoir(config.spec).n_neurons
+    assert keeper["p_gate_static_w"] is None and keeper["and_gates"] == 12
+    p_neuron = load_card("sky130_keeper_tt").energy["p_static_w"]
+    assert keeper["static_j"] == pytest.approx(p_neuron * n * keeper["image_time_s"], rel=1e-12)
+    assert len(keeper["notes"]) == 1 and "sky130_keeper_tt_and2" in keeper["notes"][0] and tt["notes"] == []
+    assert "Note (sky130_keeper_tt): the 12 AND gates' leakage is not counted" in summary_markdown(result, [])

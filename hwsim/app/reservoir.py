@@ -209,14 +209,22 @@ def _energies(res: Reservoir, config: ReservoirConfig, images: np.ndarray, firin
     for name in config.cards:
         ce = card_energy(name)
         gate_w = gate_static_w(ce["card"]) if n_gates else 0.0
-        p_static = ce["p_static_w"] + gate_w * n_gates / res.n_neurons  # the AND gates' leakage, per neuron
+        p_static = ce["p_static_w"] + (gate_w or 0.0) * n_gates / res.n_neurons  # the AND gates' leakage, per neuron
         e = image_energy(ce["per_firing_j"], firings, extra, res.n_neurons, spec.t_stop * ce["tau_s"],
                          p_static, ce["c_couple_f"], ce["swing_v"], rise, res.input_mask, spec.weight_in,
                          n_features, MAC_ENERGY_J[config.mac])
         rows.append({"card": ce["card"], "tau_s": ce["tau_s"], "image_time_s": spec.t_stop * ce["tau_s"],
                      "ring_model_vs_spice": ce["spice_vs_model_ratio"], "and_gates": n_gates,
-                     "p_gate_static_w": gate_w, **e})
+                     "p_gate_static_w": gate_w, "notes": _gate_notes(ce["card"], n_gates, gate_w), **e})
     return rows
+
+
+def _gate_notes(card_name: str, n_gates: int, gate_w: float | None) -> list[str]:
+    """What the energy row leaves out: the AND gates' leakage when there is no gate card."""
+    if not n_gates or gate_w is not None:
+        return []
+    return [f"the {n_gates} AND gates' leakage is not counted: no gate card {card_name}_and2 (make one with "
+            f"`hwsim gate-card` or pick a card that has one, e.g. sky130_tt); their charging is counted"]
 
 
 def capacitor_charges(res: Reservoir) -> np.ndarray:
@@ -240,15 +248,15 @@ def capacitor_charges(res: Reservoir) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=16)
-def gate_static_w(card_name: str) -> float:
+def gate_static_w(card_name: str) -> float | None:
     """Static power (W) of one AND gate from the shipped gate card ``<card>_and2`` (``hwsim gate-card``);
-    0 when the card has none (the power model then counts no gate leakage)."""
+    None when the card has none (the energy row then says the gates' leakage is not counted)."""
     from hwsim.model.card import find_card, load_card
 
     try:
         path = find_card(f"{card_name}_and2")
     except InputError:
-        return 0.0
+        return None
     return float(load_card(path).energy.get("p_gate_static_w", 0.0))
 
 
@@ -385,5 +393,7 @@ def summary_markdown(result: dict, figures: list[Path]) -> str:
                 f"{e[k] * 1e9:.3g} nJ" for k in ("coupling_j", "crowbar_j", "edges_j", "static_j", "input_j",
                                                  "reservoir_j", "readout_j")) + " |")
         lines.append("")
+        notes = [f"Note ({e['card']}): {n}." for e in result["energy"] for n in e.get("notes", [])]
+        lines += notes + [""] * bool(notes)
     lines += [f"![{f.stem}]({f.name})" for f in figures]
     return "\n".join(lines) + "\n"
