@@ -91,3 +91,16 @@ def test_timeout_exits_1_with_log():
                 "--timeout", "2", "--quiet")
     assert out.returncode == 1, out.stderr
     assert "exceeded its timeout of 2 s" in out.stderr and "ngspice log" in out.stderr
+
+
+def test_a_closed_output_pipe_ends_quietly():
+    """`hwsim card sky130_tt | head -0`: the reader is gone before hwsim writes (its stdout is closed
+    at once; importing hwsim takes far longer), so the first write fails with EPIPE. hwsim stops with
+    141 (128 + SIGPIPE, what a shell reports for a pipe-killed program) and writes nothing to stderr:
+    no 'internal error', no 'Exception ignored' from Python's final flush."""
+    proc = subprocess.Popen([sys.executable, "-m", "hwsim", "card", "sky130_tt"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    with proc:
+        proc.stdout.close()
+        err = proc.stderr.read()
+    assert proc.returncode == 141 and err == ""

@@ -127,6 +127,8 @@ def test_hilbert_sequence_visits_every_pixel_by_unit_steps():
     ({"ring_min": 1}, "ring sizes"),
     ({"v_thl": 0.6}, "thresholds"),
     ({"n_rings": 0}, "n_rings"),
+    ({"seed": -1}, "seed = -1"),
+    ({"seed": 2**32}, "seed = 4294967296"),
     ({"rule": "gate"}, "needs a lattice geometry with shared >= 1"),
     ({"rule": "gate", "geometry": "square", "shared": 0}, "needs a lattice geometry with shared >= 1"),
     ({"rule": "capacitive", "geometry": "square"}, "rule 'capacitive'"),
@@ -217,6 +219,7 @@ def test_mnist_files_are_the_canonical_ones():
     ('[reservoir]\nrule = "gate"\n', "needs a lattice geometry with shared >= 1"),
     ('[reservoir]\ngeometry = "square"\nrule = "<b>x</b>"\n', "rule '<b>x</b>'"),
     ('[reservoir\n', "TOML"),
+    ('[reservoir]\nseed = -1\n', "seed = -1"),
 ])
 def test_bad_configs_exit_2_with_the_reason(tmp_path, capsys, text, words):
     from hwsim.app.cli import main
@@ -235,6 +238,21 @@ def test_zero_images_on_the_command_line_are_refused(tmp_path, capsys):
     assert main(["reservoir", "hwsim/app/configs/reservoir_digits.toml", "--n-train", "0",
                  "--output", str(tmp_path / "out"), "--quiet"]) == 2
     assert "n_train = 0" in capsys.readouterr().err
+
+
+def test_seed_on_the_command_line(tmp_path, capsys):
+    """--seed replaces [reservoir] seed (the run's spec says so); a negative one is refused by name."""
+    import json
+
+    from hwsim.app.cli import main
+
+    config = tmp_path / "small.toml"
+    config.write_text('name = "small"\n[reservoir]\nn_rings = 5\nseed = 3\n[data]\ndataset = "digits"\n'
+                      'n_train = 30\nn_test = 10\n[energy]\ncards = []\n')
+    assert main(["reservoir", str(config), "--seed", "4", "--output", str(tmp_path / "a"), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["spec"]["seed"] == 4
+    assert main(["reservoir", str(config), "--seed", "-1", "--output", str(tmp_path / "b"), "--quiet"]) == 2
+    assert "seed = -1 (an integer 0..4294967295)" in capsys.readouterr().err and not (tmp_path / "b").exists()
 
 
 def test_reservoir_sweeps_check_points_and_run_one(tmp_path):

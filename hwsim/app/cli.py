@@ -754,6 +754,8 @@ def _parser_reservoir(sub) -> None:
     rs.add_argument("--output", metavar="DIR", help="results folder (default reports/reservoir_<name>)")
     rs.add_argument("--n-train", type=int, help="training images (the first N of the split; overrides the config)")
     rs.add_argument("--n-test", type=int, help="test images (overrides the config)")
+    rs.add_argument("--seed", type=int, help="reservoir seed: graph, ring sizes, input wiring, initial phases "
+                                             "(overrides [reservoir] seed)")
     rs.add_argument("--json", action="store_true")
     rs.add_argument("--quiet", action="store_true")
     rs.set_defaults(func=_cmd_reservoir)
@@ -770,6 +772,8 @@ def _cmd_reservoir(args) -> int:
     if args.n_train is not None or args.n_test is not None:
         config = replace(config, n_train=config.n_train if args.n_train is None else args.n_train,
                          n_test=config.n_test if args.n_test is None else args.n_test)
+    if args.seed is not None:
+        config = replace(config, spec=replace(config.spec, seed=args.seed))
     folder = check_output_dir(args.output or Path("reports") / f"reservoir_{config.name}", "--output")
     with tqdm(total=config.n_train + config.n_test, desc=f"reservoir {config.name}", unit="image",
               file=sys.stderr, disable=args.quiet) as bar:
@@ -906,6 +910,9 @@ def _dispatch(args) -> int:
         print("hwsim: interrupted", file=sys.stderr)
         interrupt.handled()
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (`hwsim card X | head -1`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141  # 128 + SIGPIPE, as a shell reports a pipe-killed program
     except Exception as exc:  # a bug: say so briefly; HWSIM_DEBUG=1 shows the traceback
         if os.environ.get("HWSIM_DEBUG"):
             raise

@@ -103,6 +103,8 @@ class ReservoirSpec:
             self.lattice_spec()  # LatticeError (an InputError) names the lattice field
         if not 0 <= self.warmup <= 1000:
             problems.append(f"warmup = {self.warmup} tau (0..1000)")
+        if not 0 <= self.seed < 2**32:
+            problems.append(f"seed = {self.seed} (an integer 0..{2**32 - 1})")
         if not 1 <= self.n_rings <= 100_000:
             problems.append(f"n_rings = {self.n_rings} (1..100000)")
         if not 2 <= self.ring_min <= self.ring_max <= 1000:
