@@ -49,7 +49,9 @@ def fit_readout(features: np.ndarray, labels: np.ndarray, alpha: float = 1e-4):
         # columns) and scikit-learn falls back to least squares, as in the companion's runs
         warnings.filterwarnings("ignore", "Singular matrix in solving dual problem", UserWarning)
         warnings.filterwarnings("ignore", "An ill-conditioned matrix detected")
-        return RidgeClassifier(alpha=alpha).fit(features.astype(np.float32), labels)
+        # copy_X=False: scikit-learn centres our float32 copy in place (same numbers, 4 bytes per
+        # feature less at the peak)
+        return RidgeClassifier(alpha=alpha, copy_X=False).fit(features.astype(np.float32), labels)
 
 
 def score(model, features: np.ndarray, labels: np.ndarray) -> dict:
