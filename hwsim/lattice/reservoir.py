@@ -178,14 +178,6 @@ class Reservoir:
         """Number of neurons (shared ones once)."""
         return len(self.ptr) - 1
 
-    @property
-    def predecessor(self) -> np.ndarray:
-        """(n,) the in-ring predecessor of every neuron."""
-        pred = np.empty(self.n_neurons, np.int64)
-        for f, size in zip(self.first, self.ring_size):
-            pred[f:f + size] = f + np.roll(np.arange(size), 1)
-        return pred
-
 
 def build_reservoir(spec: ReservoirSpec) -> Reservoir:
     """The companion's reservoir for ``spec`` (module docstring): ring sizes and input wiring from
